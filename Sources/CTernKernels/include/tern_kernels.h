@@ -1,0 +1,1 @@
+int tern_kernels_placeholder(void);

@@ -1,0 +1,184 @@
+/// A GGUF model file, memory-mapped and validated: its metadata and a table of
+/// tensors whose bytes are used in place.
+///
+/// Every count, length and offset in the header is checked against the bytes
+/// left before it is used, so any truncated or corrupt file throws `GGUFError`.
+public final class GGUFFile: Sendable {
+    public let path: String
+    public let version: UInt32
+    /// Keys in file order, for faithful printing and rewriting.
+    public let metadataKeys: [String]
+    public let metadata: [String: GGUFValue]
+    public let tensors: [GGUFTensorInfo]
+    public let alignment: Int
+    /// Offset of the tensor data section from the start of the file.
+    public let dataOffset: Int
+    public var fileSize: Int { mapping.bytes.count }
+
+    private let mapping: MappedFile
+    private let tensorIndex: [String: Int]
+
+    static let magic: UInt32 = 0x4655_4747  // "GGUF" little-endian
+
+    /// Maps and validates the file at `path`.
+    public convenience init(path: String) throws(GGUFError) {
+        try self.init(mapping: MappedFile(path: path))
+    }
+
+    init(mapping: MappedFile) throws(GGUFError) {
+        let path = mapping.path
+        self.path = path
+        self.mapping = mapping
+        var reader = GGUFReader(bytes: mapping.bytes, path: path)
+
+        guard reader.remaining >= 4, try reader.read(UInt32.self, "magic") == Self.magic else {
+            throw .notGGUF(path: path)
+        }
+        version = try reader.read(UInt32.self, "version")
+        guard version == 2 || version == 3 else { throw .unsupportedVersion(path: path, version: version) }
+
+        // A tensor entry takes at least 24 bytes, a key/value pair at least 13.
+        let tensorCount = try reader.readCount("tensor count", limit: reader.remaining / 24)
+        let keyCount = try reader.readCount("metadata count", limit: reader.remaining / 13)
+
+        var keys: [String] = []
+        var metadata: [String: GGUFValue] = [:]
+        for index in 0..<keyCount {
+            let key = try reader.readString("metadata key #\(index)")
+            let rawType = try reader.read(UInt32.self, "value type of \(key)")
+            guard let type = GGUFValueType(rawValue: rawType) else {
+                throw .unknownValueType(path: path, key: key, type: rawType)
+            }
+            let value = try reader.readValue(type: type, key: key)
+            guard metadata.updateValue(value, forKey: key) == nil else {
+                throw .invalid(path: path, what: "metadata key '\(key)' appears twice")
+            }
+            keys.append(key)
+        }
+        metadataKeys = keys
+        self.metadata = metadata
+
+        var alignment = 32
+        if let value = metadata["general.alignment"] {
+            guard let a = value.int, a > 0, a <= 1 << 20, a & (a - 1) == 0 else {
+                throw .invalid(path: path, what: "general.alignment must be a power of two, got \(value)")
+            }
+            alignment = a
+        }
+        self.alignment = alignment
+
+        struct Pending { let name: String; let shape: [Int]; let type: GGMLType; let relative: Int; let bytes: Int }
+        var pending: [Pending] = []
+        pending.reserveCapacity(tensorCount)
+        for index in 0..<tensorCount {
+            let name = try reader.readString("name of tensor #\(index)")
+            let dims = try reader.read(UInt32.self, "dimension count of \(name)")
+            guard dims >= 1, dims <= 4 else {
+                throw .invalid(path: path, what: "tensor '\(name)' has \(dims) dimensions (1 to 4 allowed)")
+            }
+            var shape: [Int] = []
+            var elements = 1
+            for _ in 0..<dims {
+                let d = try reader.read(UInt64.self, "shape of \(name)")
+                guard d > 0, d < UInt64(1) << 40 else {
+                    throw .invalid(path: path, what: "tensor '\(name)' has dimension \(d)")
+                }
+                let (product, overflow) = elements.multipliedReportingOverflow(by: Int(d))
+                guard !overflow, product < 1 << 48 else {
+                    throw .invalid(path: path, what: "tensor '\(name)' has too many elements")
+                }
+                elements = product
+                shape.append(Int(d))
+            }
+            let rawType = try reader.read(UInt32.self, "type of \(name)")
+            guard let type = GGMLType(id: rawType) else {
+                throw .unknownTensorType(path: path, tensor: name, type: rawType)
+            }
+            guard let bytes = type.bytes(forCount: shape[0]).map({ $0 * (elements / shape[0]) }) else {
+                throw .invalid(path: path, what: "tensor '\(name)' rows of \(shape[0]) are not whole \(type) blocks of \(type.blockSize)")
+            }
+            let relative = try reader.read(UInt64.self, "offset of \(name)")
+            guard relative < UInt64(1) << 48, Int(relative) % alignment == 0 else {
+                throw .invalid(path: path, what: "tensor '\(name)' offset \(relative) is not aligned to \(alignment)")
+            }
+            pending.append(Pending(name: name, shape: shape, type: type, relative: Int(relative), bytes: bytes))
+        }
+
+        reader.align(to: alignment)
+        dataOffset = reader.offset
+        var tensors: [GGUFTensorInfo] = []
+        var index: [String: Int] = [:]
+        for p in pending {
+            let start = dataOffset + p.relative
+            guard start <= mapping.bytes.count, p.bytes <= mapping.bytes.count - start else {
+                throw .truncated(path: path, offset: start, needed: p.bytes, what: "data of tensor '\(p.name)'")
+            }
+            guard index.updateValue(tensors.count, forKey: p.name) == nil else {
+                throw .invalid(path: path, what: "tensor '\(p.name)' appears twice")
+            }
+            tensors.append(GGUFTensorInfo(name: p.name, shape: p.shape, type: p.type, offset: start, byteCount: p.bytes))
+        }
+        self.tensors = tensors
+        tensorIndex = index
+    }
+
+    /// The tensor called `name`, or nil.
+    public func tensorInfo(_ name: String) -> GGUFTensorInfo? {
+        tensorIndex[name].map { tensors[$0] }
+    }
+
+    /// The bytes of `tensor`, in place in the mapping (valid while this file lives).
+    public func bytes(of tensor: GGUFTensorInfo) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: mapping.bytes[tensor.offset..<tensor.offset + tensor.byteCount])
+    }
+
+    // MARK: Typed metadata access
+
+    public func string(_ key: String) -> String? { metadata[key]?.string }
+    public func int(_ key: String) -> Int? { metadata[key]?.int }
+    public func float(_ key: String) -> Double? { metadata[key]?.float }
+    public func bool(_ key: String) -> Bool? { metadata[key]?.bool }
+
+    /// A required integer: missing or mistyped is a `GGUFError` naming the key.
+    public func requireInt(_ key: String) throws(GGUFError) -> Int {
+        guard let value = metadata[key] else { throw .missingKey(path: path, key: key) }
+        guard let int = value.int else { throw .wrongValueType(path: path, key: key, expected: "an integer") }
+        return int
+    }
+
+    public func stringArray(_ key: String) throws(GGUFError) -> [String]? {
+        guard let value = metadata[key] else { return nil }
+        guard let array = value.array else { throw .wrongValueType(path: path, key: key, expected: "an array of strings") }
+        var result: [String] = []
+        result.reserveCapacity(array.count)
+        for element in array {
+            guard let s = element.string else { throw .wrongValueType(path: path, key: key, expected: "an array of strings") }
+            result.append(s)
+        }
+        return result
+    }
+
+    public func intArray(_ key: String) throws(GGUFError) -> [Int]? {
+        guard let value = metadata[key] else { return nil }
+        guard let array = value.array else { throw .wrongValueType(path: path, key: key, expected: "an array of integers") }
+        var result: [Int] = []
+        result.reserveCapacity(array.count)
+        for element in array {
+            guard let i = element.int else { throw .wrongValueType(path: path, key: key, expected: "an array of integers") }
+            result.append(i)
+        }
+        return result
+    }
+
+    public func floatArray(_ key: String) throws(GGUFError) -> [Float]? {
+        guard let value = metadata[key] else { return nil }
+        guard let array = value.array else { throw .wrongValueType(path: path, key: key, expected: "an array of floats") }
+        var result: [Float] = []
+        result.reserveCapacity(array.count)
+        for element in array {
+            guard let f = element.float else { throw .wrongValueType(path: path, key: key, expected: "an array of floats") }
+            result.append(Float(f))
+        }
+        return result
+    }
+}

@@ -1,0 +1,88 @@
+/// A cursor over untrusted bytes: every read is checked against the bytes left
+/// before anything is allocated, so a corrupt file becomes an error, not a crash.
+struct GGUFReader {
+    let bytes: UnsafeRawBufferPointer
+    let path: String
+    private(set) var offset = 0
+
+    init(bytes: UnsafeRawBufferPointer, path: String) {
+        self.bytes = bytes
+        self.path = path
+    }
+
+    var remaining: Int { bytes.count - offset }
+
+    mutating func require(_ count: Int, _ what: @autoclosure () -> String) throws(GGUFError) {
+        guard count >= 0, count <= remaining else {
+            throw .truncated(path: path, offset: offset, needed: count, what: what())
+        }
+    }
+
+    mutating func read<T: FixedWidthInteger>(_: T.Type, _ what: @autoclosure () -> String) throws(GGUFError) -> T {
+        try require(MemoryLayout<T>.size, what())
+        let value = bytes.loadUnaligned(fromByteOffset: offset, as: T.self)
+        offset += MemoryLayout<T>.size
+        return T(littleEndian: value)
+    }
+
+    /// A count stored as u64, checked to be at most `limit` so it can size an allocation.
+    mutating func readCount(_ what: @autoclosure () -> String, limit: Int) throws(GGUFError) -> Int {
+        let raw = try read(UInt64.self, what())
+        guard raw <= UInt64(limit) else {
+            throw .invalid(path: path, what: "\(what()) is \(raw), more than the file can hold")
+        }
+        return Int(raw)
+    }
+
+    mutating func readString(_ what: @autoclosure () -> String) throws(GGUFError) -> String {
+        let length = try readCount("length of \(what())", limit: remaining)
+        try require(length, what())
+        let raw = UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + length])
+        offset += length
+        // GGUF strings are UTF-8 but not NUL-terminated; invalid bytes become U+FFFD
+        // rather than failing the load (some vocabularies hold raw byte pieces).
+        return String(decoding: raw, as: UTF8.self)
+    }
+
+    mutating func readValue(type: GGUFValueType, key: String, depth: Int = 0) throws(GGUFError) -> GGUFValue {
+        switch type {
+        case .uint8: return .uint8(try read(UInt8.self, key))
+        case .int8: return .int8(try read(Int8.self, key))
+        case .uint16: return .uint16(try read(UInt16.self, key))
+        case .int16: return .int16(try read(Int16.self, key))
+        case .uint32: return .uint32(try read(UInt32.self, key))
+        case .int32: return .int32(try read(Int32.self, key))
+        case .uint64: return .uint64(try read(UInt64.self, key))
+        case .int64: return .int64(try read(Int64.self, key))
+        case .float32: return .float32(Float(bitPattern: try read(UInt32.self, key)))
+        case .float64: return .float64(Double(bitPattern: try read(UInt64.self, key)))
+        case .bool:
+            let raw = try read(UInt8.self, key)
+            guard raw <= 1 else { throw .invalid(path: path, what: "metadata key '\(key)' has bool value \(raw)") }
+            return .bool(raw == 1)
+        case .string: return .string(try readString(key))
+        case .array:
+            // Nesting is allowed by the format; a bound keeps a crafted file from
+            // exhausting the stack.
+            guard depth < 8 else { throw .invalid(path: path, what: "metadata key '\(key)' nests arrays too deeply") }
+            let rawType = try read(UInt32.self, "array type of \(key)")
+            guard let elementType = GGUFValueType(rawValue: rawType) else {
+                throw .unknownValueType(path: path, key: key, type: rawType)
+            }
+            // Each element takes at least one byte (strings at least eight), which bounds the count.
+            let minimum = elementType.fixedSize ?? (elementType == .string ? 8 : 12)
+            let count = try readCount("element count of \(key)", limit: remaining / minimum)
+            var values: [GGUFValue] = []
+            values.reserveCapacity(count)
+            for _ in 0..<count {
+                values.append(try readValue(type: elementType, key: key, depth: depth + 1))
+            }
+            return .array(elementType: elementType, values)
+        }
+    }
+
+    mutating func align(to alignment: Int) {
+        let rest = offset % alignment
+        if rest != 0 { offset += alignment - rest }
+    }
+}

@@ -1,0 +1,1 @@
+public enum TernKernelsVersion { public static let value = 1 }

@@ -1,0 +1,64 @@
+/// Every weight format Tern stores or computes on, with ggml's type ids.
+///
+/// A format packs `blockSize` consecutive values of a row into `bytesPerBlock`
+/// bytes. The layouts are ggml's exactly, so GGUF files move between Tern and
+/// llama.cpp unchanged. Rows must hold a whole number of blocks.
+public enum WeightFormat: UInt32, Sendable, CaseIterable, CustomStringConvertible {
+    case f32 = 0
+    case f16 = 1
+    case q4_0 = 2  // 4.5 bits/weight: f16 scale + 32 × 4-bit
+    case q4_1 = 3  // 5.0 bits/weight: f16 scale, f16 min + 32 × 4-bit
+    case q8_0 = 8  // 8.5 bits/weight: f16 scale + 32 × int8
+    case q8_1 = 9  // 9.0 bits/weight: f16 scale, f16 scale×sum + 32 × int8 (activations)
+    case bf16 = 30
+
+    /// Number of values in one block.
+    public var blockSize: Int {
+        switch self {
+        case .f32, .f16, .bf16: 1
+        case .q4_0, .q4_1, .q8_0, .q8_1: 32
+        }
+    }
+
+    /// Bytes one block occupies.
+    public var bytesPerBlock: Int {
+        switch self {
+        case .f32: 4
+        case .f16, .bf16: 2
+        case .q4_0: 18
+        case .q4_1: 20
+        case .q8_0: 34
+        case .q8_1: 36
+        }
+    }
+
+    /// ggml's lowercase name (`q4_1`), also what the CLI accepts.
+    public var name: String {
+        switch self {
+        case .f32: "f32"
+        case .f16: "f16"
+        case .bf16: "bf16"
+        case .q4_0: "q4_0"
+        case .q4_1: "q4_1"
+        case .q8_0: "q8_0"
+        case .q8_1: "q8_1"
+        }
+    }
+
+    public var description: String { name }
+
+    /// Bits per weight, as a figure for tables.
+    public var bitsPerWeight: Double { Double(bytesPerBlock * 8) / Double(blockSize) }
+
+    /// Bytes of a row of `count` values, or nil when `count` is not a whole number of blocks.
+    public func rowBytes(_ count: Int) -> Int? {
+        guard count >= 0, count % blockSize == 0 else { return nil }
+        return count / blockSize * bytesPerBlock
+    }
+
+    /// The format from its name, case-insensitive.
+    public init?(name: String) {
+        guard let format = Self.allCases.first(where: { $0.name == name.lowercased() }) else { return nil }
+        self = format
+    }
+}
