@@ -1,0 +1,138 @@
+import TernKernels
+
+/// Why a generation ended.
+public enum FinishReason: String, Sendable {
+    case endOfGeneration = "stop"  // the model emitted an end-of-generation token
+    case stopString = "stop_string"
+    case length  // max tokens or the context is full
+    case cancelled
+}
+
+/// Figures of one generation, for the summary line and benchmarks.
+public struct GenerationStats: Sendable {
+    public var promptTokens = 0
+    /// Prompt tokens found already in the cache (chat turns reuse the conversation so far).
+    public var cachedPromptTokens = 0
+    public var prefillSeconds = 0.0
+    public var generatedTokens = 0
+    public var decodeSeconds = 0.0
+    public var finishReason = FinishReason.length
+    /// The generated token ids, including a final end-of-generation token.
+    public var tokens: [Int] = []
+
+    public var prefillTokensPerSecond: Double {
+        prefillSeconds > 0 ? Double(promptTokens - cachedPromptTokens) / prefillSeconds : 0
+    }
+    public var decodeTokensPerSecond: Double {
+        // The first generated token comes from the prefill's logits; the rest each cost one decode step.
+        decodeSeconds > 0 ? Double(max(generatedTokens - 1, 0)) / decodeSeconds : 0
+    }
+}
+
+/// Runs one sequence at a time: prefill in chunks, then decode token by token,
+/// streaming text. Keeps its KV cache between calls so that a chat turn only
+/// computes the tokens after the longest common prefix.
+public final class Generator {
+    public let model: LlamaModel
+    public let tokenizer: Tokenizer
+    public let contextSize: Int
+    let pool: ThreadPool
+    let cache: KVCache
+    let workspace: ForwardWorkspace
+    /// Tokens whose keys and values are in `cache`, in order.
+    private var cachedTokens: [Int] = []
+
+    /// - Parameters:
+    ///   - contextSize: positions the KV cache holds; at most the model's trained context.
+    ///   - prefillChunk: tokens per forward pass during prefill.
+    public init(model: LlamaModel, tokenizer: Tokenizer, contextSize: Int, threadCount: Int, prefillChunk: Int = 256) {
+        self.model = model
+        self.tokenizer = tokenizer
+        self.contextSize = contextSize
+        pool = ThreadPool(threadCount: threadCount)
+        cache = KVCache(config: model.config, capacity: contextSize)
+        workspace = ForwardWorkspace(
+            config: model.config, weights: model.weights, maxTokens: max(1, min(prefillChunk, contextSize)),
+            maxLogitRows: 1, contextCapacity: contextSize, threadCount: threadCount)
+    }
+
+    /// Generates a continuation of `prompt`, calling `onText` with each piece of
+    /// complete UTF-8 text as it is ready; `onText` returns false to stop early.
+    public func generate(
+        prompt: [Int], params: SamplingParams, onText: (String) -> Bool
+    ) throws(ModelError) -> GenerationStats {
+        guard !prompt.isEmpty else { throw .emptyPrompt }
+        guard prompt.count < contextSize else { throw .promptTooLong(tokens: prompt.count, contextSize: contextSize) }
+        var stats = GenerationStats()
+        stats.promptTokens = prompt.count
+
+        // Reuse the cached prefix; always recompute at least the last prompt token for its logits.
+        var reused = zip(cachedTokens, prompt).prefix { $0 == $1 }.count
+        reused = min(reused, prompt.count - 1)
+        cachedTokens.removeSubrange(reused...)
+        stats.cachedPromptTokens = reused
+
+        let clock = ContinuousClock()
+        let prefillStart = clock.now
+        var logits = UnsafeBufferPointer<Float>(start: nil, count: 0)
+        var position = reused
+        while position < prompt.count {
+            let end = min(prompt.count, position + workspace.maxTokens)
+            logits = prompt[position..<end].withUnsafeBufferPointer {
+                model.forward(tokens: $0, startPosition: position, cache: cache, workspace: workspace, pool: pool)
+            }
+            position = end
+        }
+        cachedTokens = prompt
+        stats.prefillSeconds = (clock.now - prefillStart).seconds
+
+        var sampler = Sampler(params: params, vocabularySize: model.config.vocabularySize)
+        var decoder = StreamingDecoder(tokenizer: tokenizer)
+        var stops = StopStringMatcher(stops: params.stop)
+        var history = prompt
+        let decodeStart = clock.now
+        let limit = min(params.maxTokens, contextSize - prompt.count)
+        stats.finishReason = .length
+        var keepGoing = true
+        generation: while stats.generatedTokens < limit {
+            let token = sampler.sample(
+                logits: UnsafeMutableBufferPointer(mutating: logits), history: history)
+            stats.generatedTokens += 1
+            stats.tokens.append(token)
+            if tokenizer.isEndOfGeneration(token) {
+                stats.finishReason = .endOfGeneration
+                break
+            }
+            history.append(token)
+            let (text, stopped) = stops.append(decoder.append(token))
+            if !text.isEmpty { keepGoing = onText(text) }
+            if stopped {
+                stats.finishReason = .stopString
+                break generation
+            }
+            if !keepGoing {
+                stats.finishReason = .cancelled
+                break
+            }
+            guard stats.generatedTokens < limit else { break }
+            logits = [token].withUnsafeBufferPointer {
+                model.forward(tokens: $0, startPosition: history.count - 1, cache: cache, workspace: workspace, pool: pool)
+            }
+            cachedTokens.append(token)
+        }
+        if stats.finishReason != .stopString && stats.finishReason != .cancelled {
+            let rest = stops.append(decoder.flush()).emit + stops.flush()
+            if !rest.isEmpty { _ = onText(rest) }
+        }
+        stats.decodeSeconds = (clock.now - decodeStart).seconds
+        return stats
+    }
+}
+
+extension Duration {
+    /// The duration in seconds as a Double.
+    var seconds: Double {
+        let (s, attoseconds) = components
+        return Double(s) + Double(attoseconds) * 1e-18
+    }
+}

@@ -1,0 +1,44 @@
+import ArgumentParser
+import Tern
+
+struct GenerateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "Continue a prompt, streaming the text.",
+        discussion: "Prints the continuation on stdout and one summary line on stderr.")
+
+    @Argument(help: "The text to continue.")
+    var prompt: String
+
+    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var sampling: SamplingOptions
+
+    @Flag(help: "Apply the model's chat template, treating the prompt as a user message.")
+    var chat = false
+
+    func run() throws {
+        try Terminal.reportingErrors {
+            let params = try sampling.params()
+            let loaded = try modelOptions.load()
+            let generator = Generator(
+                model: loaded.model, tokenizer: loaded.tokenizer,
+                contextSize: try modelOptions.contextSize(for: loaded.model), threadCount: modelOptions.threadCount)
+            var text = prompt
+            if chat {
+                text = try loaded.chatTemplate(named: nil).render(
+                    messages: [ChatMessage(role: "user", content: prompt)], addGenerationPrompt: true,
+                    bosToken: loaded.tokenizer.bosToken.map(loaded.tokenizer.tokenText) ?? "",
+                    eosToken: loaded.tokenizer.eosToken.map(loaded.tokenizer.tokenText) ?? "")
+            } else {
+                Terminal.write(prompt)
+            }
+            let tokens = loaded.tokenizer.encode(text, addSpecial: true, parseSpecial: chat)
+            let stats = try generator.generate(prompt: tokens, params: params) { piece in
+                Terminal.write(piece)
+                return true
+            }
+            Terminal.write("\n")
+            Terminal.note(Terminal.summary(stats))
+        }
+    }
+}

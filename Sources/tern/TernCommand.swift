@@ -1,0 +1,14 @@
+import ArgumentParser
+
+@main
+struct TernCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tern",
+        abstract: "Run and compress large language models on ordinary CPUs.",
+        discussion: """
+            With no --model, Tern uses SmolLM2-135M-Instruct from its model store \
+            ($TERN_HOME, default ~/.cache/tern), obtaining it on first use.
+            """,
+        subcommands: [GenerateCommand.self, ChatCommand.self, InspectCommand.self, PullCommand.self]
+    )
+}

@@ -1,0 +1,61 @@
+import Testing
+import TernKernels
+import Tern
+
+/// Tern against llama.cpp on the real default model (SmolLM2-135M-Instruct, Q4_1).
+@Suite("Greedy output matches llama.cpp on the default model", .serialized)
+struct GreedyReferenceTests {
+    @Test("the reference fixture parses")
+    func fixtureParses() throws {
+        let references = try GreedyReference.all()
+        #expect(references.count == 2)
+        for reference in references {
+            #expect(reference.generatedTokens.count == 32)
+            #expect(reference.steps.count == 32)
+            #expect(reference.steps.map(\.token) == reference.generatedTokens)
+        }
+    }
+
+    @Test("teacher forcing: top-1 token and its logit agree at every step", arguments: try GreedyReference.all())
+    func teacherForcing(reference: GreedyReference) throws {
+        let loaded = try TestModel.load()
+        let model = loaded.model
+        let tokens = reference.promptTokens + reference.generatedTokens
+        let pool = ThreadPool(threadCount: 2)
+        let cache = KVCache(config: model.config, capacity: tokens.count)
+        let workspace = ForwardWorkspace(
+            config: model.config, weights: model.weights, maxTokens: tokens.count, maxLogitRows: tokens.count,
+            contextCapacity: tokens.count, threadCount: 2)
+        // One batched forward over prompt and continuation: the row for position p predicts token p+1.
+        let logits = Array(tokens.withUnsafeBufferPointer {
+            model.forward(tokens: $0, startPosition: 0, cache: cache, workspace: workspace, pool: pool, logitRows: tokens.count)
+        })
+        let vocabulary = model.config.vocabularySize
+        for (step, expected) in reference.steps.enumerated() {
+            let row = Array(logits[(reference.promptTokens.count - 1 + step) * vocabulary..<(reference.promptTokens.count + step) * vocabulary])
+            let top = row.indices.max { row[$0] < row[$1] || (row[$0] == row[$1] && $0 > $1) }!
+            if expected.margin >= GreedyReference.nearTie {
+                #expect(top == expected.token, "step \(step): Tern's top-1 is \(top), llama.cpp's \(expected.token) (margin \(expected.margin))")
+            }
+            #expect(abs(row[expected.token] - expected.logit) <= 0.5,
+                    "step \(step): logit of \(expected.token) is \(row[expected.token]), llama.cpp's \(expected.logit)")
+        }
+    }
+
+    @Test("free greedy generation reproduces llama.cpp's text up to the first near tie", arguments: try GreedyReference.all())
+    func freeGeneration(reference: GreedyReference) throws {
+        let loaded = try TestModel.load()
+        #expect(loaded.tokenizer.encode(reference.prompt) == reference.promptTokens)
+        let generator = Generator(model: loaded.model, tokenizer: loaded.tokenizer, contextSize: 256, threadCount: 2)
+        var params = SamplingParams.greedy
+        params.maxTokens = reference.generatedTokens.count
+        var text = ""
+        let stats = try generator.generate(prompt: reference.promptTokens, params: params) { text += $0; return true }
+        let decisive = reference.decisiveStepCount
+        #expect(decisive >= 4)  // the fixture has a long unambiguous prefix to compare
+        #expect(Array(stats.tokens.prefix(decisive)) == Array(reference.generatedTokens.prefix(decisive)))
+        let expectedText = loaded.tokenizer.decode(Array(reference.generatedTokens.prefix(decisive)))
+        #expect(text.hasPrefix(expectedText), "Tern wrote \(text.debugDescription)")
+        #expect(reference.continuation.hasPrefix(expectedText))
+    }
+}
