@@ -36,7 +36,7 @@ struct GGUFReader {
     mutating func readCount(_ what: @autoclosure () -> String, limit: Int) throws(GGUFError) -> Int {
         let raw = try read(UInt64.self, what())
         guard raw <= UInt64(limit) else {
-            throw .invalid(path: path, what: "\(what()) is \(raw), more than the file can hold")
+            throw .invalid(path: path, what: "\(what()) is \(raw), more than the \(remaining) bytes left can hold (truncated or corrupt)")
         }
         return Int(raw)
     }
