@@ -17,7 +17,7 @@ public enum GGUFInspector {
         var lines: [String] = []
         lines.append("file:      \(file.path)")
         lines.append("size:      \(sizeText(file.fileSize))")
-        lines.append("GGUF version \(file.version), \(file.tensors.count) tensors, \(file.metadataKeys.count) metadata keys")
+        lines.append("GGUF version \(file.version), \(count(file.tensors.count, "tensor")), \(count(file.metadataKeys.count, "metadata key"))")
         lines.append("alignment \(file.alignment), tensor data at byte \(file.dataOffset)")
         lines.append("")
         lines.append("metadata:")
@@ -35,7 +35,7 @@ public enum GGUFInspector {
         let parameters = file.tensors.reduce(0) { $0 + $1.elementCount }
         let bytes = file.tensors.reduce(0) { $0 + $1.byteCount }
         lines.append("")
-        lines.append("total: \(file.tensors.count) tensors, \(grouped(parameters)) parameters, \(sizeText(bytes))")
+        lines.append("total: \(count(file.tensors.count, "tensor")), \(grouped(parameters)) parameters, \(sizeText(bytes))")
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -119,6 +119,11 @@ public enum GGUFInspector {
                 + String(repeating: " ", count: widths[3] - cells[3].count) + cells[3]
         }
         return [line(header)] + rows.map(line)
+    }
+
+    /// `1 tensor`, `272 tensors`.
+    static func count(_ n: Int, _ noun: String) -> String {
+        "\(grouped(n)) \(noun)\(n == 1 ? "" : "s")"
     }
 
     static func pad(_ text: String, _ width: Int) -> String {
