@@ -129,7 +129,9 @@ public final class GGUFFile: Sendable {
 
     /// The bytes of `tensor`, in place in the mapping (valid while this file lives).
     public func bytes(of tensor: GGUFTensorInfo) -> UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(rebasing: mapping.bytes[tensor.offset..<tensor.offset + tensor.byteCount])
+        // A tensor from another file could point anywhere: a caller's bug, not bad input.
+        precondition(tensor.offset >= dataOffset && tensor.byteCount <= fileSize - tensor.offset, "tensor \(tensor.name) is not from \(path)")
+        return UnsafeRawBufferPointer(rebasing: mapping.bytes[tensor.offset..<tensor.offset + tensor.byteCount])
     }
 
     // MARK: Typed metadata access

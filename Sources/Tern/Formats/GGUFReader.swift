@@ -4,6 +4,13 @@ struct GGUFReader {
     let bytes: UnsafeRawBufferPointer
     let path: String
     private(set) var offset = 0
+    /// Array elements still allowed in the metadata. A decoded `GGUFValue` takes
+    /// ~20x the bytes of a one-byte element on disk, so without a cap a large
+    /// crafted file could demand tens of gigabytes. Real vocabularies hold about
+    /// a million values (tokens, scores, types, merges) in total.
+    private(set) var arrayElementsLeft = GGUFReader.maxArrayElements
+
+    static let maxArrayElements = 1 << 24
 
     init(bytes: UnsafeRawBufferPointer, path: String) {
         self.bytes = bytes
@@ -29,7 +36,7 @@ struct GGUFReader {
     mutating func readCount(_ what: @autoclosure () -> String, limit: Int) throws(GGUFError) -> Int {
         let raw = try read(UInt64.self, what())
         guard raw <= UInt64(limit) else {
-            throw .invalid(path: path, what: "\(what()) is \(raw), more than the file can hold")
+            throw .invalid(path: path, what: "\(what()) is \(raw), more than the \(remaining) bytes left can hold (truncated or corrupt)")
         }
         return Int(raw)
     }
@@ -72,6 +79,10 @@ struct GGUFReader {
             // Each element takes at least one byte (strings at least eight), which bounds the count.
             let minimum = elementType.fixedSize ?? (elementType == .string ? 8 : 12)
             let count = try readCount("element count of \(key)", limit: remaining / minimum)
+            guard count <= arrayElementsLeft else {
+                throw .invalid(path: path, what: "metadata arrays hold more than \(Self.maxArrayElements) elements in total (at '\(key)')")
+            }
+            arrayElementsLeft -= count
             var values: [GGUFValue] = []
             values.reserveCapacity(count)
             for _ in 0..<count {
@@ -81,6 +92,7 @@ struct GGUFReader {
         }
     }
 
+    /// Moves to the next multiple of `alignment` (a power of two), which may lie past the end.
     mutating func align(to alignment: Int) {
         let rest = offset % alignment
         if rest != 0 { offset += alignment - rest }
