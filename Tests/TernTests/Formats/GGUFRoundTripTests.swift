@@ -68,13 +68,7 @@ struct GGUFRoundTripTests {
 
     @Test("the real SmolLM2 model rewritten by GGUFWriter reads back with identical metadata and tensor bytes")
     func realModelRewrite() throws {
-        let path = try #require(
-            locateDefaultModel(),
-            """
-            The default model SmolLM2-135M-Instruct.Q4_1.gguf was not found. Set TERN_MODEL_PATH to it \
-            (e.g. TERN_MODEL_PATH=/tmp/model/smollm2-q4_1.gguf), or put it in $TERN_HOME/models/ or \
-            ~/.cache/tern/models/ (see DESIGN.md, "Default model").
-            """)
+        let path = try TestModel.path()
         let original = try GGUFFile(path: path)
         #expect(original.string("general.architecture") == "llama")
         #expect(try original.stringArray("tokenizer.ggml.tokens")?.count == 49152)

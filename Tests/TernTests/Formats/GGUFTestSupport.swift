@@ -128,14 +128,3 @@ enum GGUFSamples {
         "ints.i8": [1, 2, 255],
     ]
 }
-
-/// The real default model: TERN_MODEL_PATH, else $TERN_HOME/models/…, else ~/.cache/tern/models/…
-func locateDefaultModel() -> String? {
-    let environment = ProcessInfo.processInfo.environment
-    let name = "SmolLM2-135M-Instruct.Q4_1.gguf"
-    var candidates: [String] = []
-    if let path = environment["TERN_MODEL_PATH"] { candidates.append(path) }
-    if let home = environment["TERN_HOME"] { candidates.append("\(home)/models/\(name)") }
-    candidates.append("\(NSHomeDirectory())/.cache/tern/models/\(name)")
-    return candidates.first { FileManager.default.fileExists(atPath: $0) }
-}
