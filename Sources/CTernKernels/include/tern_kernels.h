@@ -1,1 +1,97 @@
-int tern_kernels_placeholder(void);
+// Tern's hot inner loops: row conversion, dot products and matrix products for
+// every weight format, plus a persistent thread pool. Swift wraps all of this in
+// TernKernels; nothing else should call these functions directly.
+//
+// Formats are identified by ggml's type ids (WeightFormat.rawValue in Swift):
+// f32 = 0, f16 = 1, q4_0 = 2, q4_1 = 3, q8_0 = 8, q8_1 = 9, bf16 = 30.
+#ifndef TERN_KERNELS_H
+#define TERN_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum {
+    TERN_F32 = 0,
+    TERN_F16 = 1,
+    TERN_Q4_0 = 2,
+    TERN_Q4_1 = 3,
+    TERN_Q8_0 = 8,
+    TERN_Q8_1 = 9,
+    TERN_BF16 = 30,
+};
+
+/// One implementation of the kernels (portable C, AVX2, AVX-512 VNNI, NEON...).
+///
+/// Matrix products run in two steps: `prepare` converts one f32 activation
+/// vector into the layout the weight format's dot product reads (int8 blocks for
+/// quantized weights, nothing for float weights), then `multiply_rows` computes a
+/// range of output rows for every vector of the batch.
+typedef struct tern_kernels {
+    /// Short name: "portable", "avx2", "avx512vnni", "neon", "neon-dotprod".
+    const char *name;
+
+    /// Quantize or convert `count` f32 values into `format`'s ggml row layout.
+    /// `count` must be a multiple of the format's block size.
+    void (*quantize_row)(int format, const float *source, void *destination, int64_t count);
+
+    /// Expand `count` values of `format`'s ggml row layout to f32.
+    void (*dequantize_row)(int format, const void *source, float *destination, int64_t count);
+
+    /// Bytes `prepare` writes for one activation vector of `columns` values.
+    size_t (*prepared_bytes)(int format, int64_t columns);
+
+    /// Convert activation vector `input` (`columns` f32) for weights of `format`.
+    void (*prepare)(int format, const float *input, int64_t columns, void *prepared);
+
+    /// output[b * rows + r] = W[r] · x_b for r in [row_begin, row_end), b < batch.
+    /// `activations` is the f32 input for float formats, else `batch` prepared
+    /// vectors of `prepared_bytes` each. Each weight row is read once for the batch.
+    void (*multiply_rows)(int format, const void *weights, int64_t rows, int64_t columns,
+                          int64_t row_begin, int64_t row_end, const void *activations,
+                          int64_t batch, float *output);
+} tern_kernels;
+
+/// The fastest implementation this CPU runs, or the one named by the
+/// TERN_KERNELS environment variable when set and runnable. Callers cache it.
+const tern_kernels *tern_kernels_best(void);
+
+/// The implementation named `name`, or NULL when it is not built in or this CPU
+/// lacks the instructions it needs. Tests use this to check every path.
+const tern_kernels *tern_kernels_named(const char *name);
+
+/// Scalar f16/bf16 conversions matching ggml (round to nearest even).
+float tern_f16_to_f32(uint16_t h);
+uint16_t tern_f32_to_f16(float f);
+float tern_bf16_to_f32(uint16_t h);
+uint16_t tern_f32_to_bf16(float f);
+
+// MARK: - Thread pool
+
+typedef struct tern_pool tern_pool;
+
+/// The job a pool runs: called once per thread with (context, index, count).
+typedef void (*tern_pool_job)(void *context, int64_t thread_index, int64_t thread_count);
+
+/// Start `thread_count - 1` workers (the caller is thread 0). NULL on failure.
+tern_pool *tern_pool_create(int64_t thread_count);
+
+/// Threads the pool runs jobs on, the caller included (may be fewer than
+/// requested if the system refused to start more).
+int64_t tern_pool_thread_count(const tern_pool *pool);
+
+/// Run `job` on every thread and return when all are done. Not reentrant: call
+/// from one thread at a time.
+void tern_pool_run(tern_pool *pool, tern_pool_job job, void *context);
+
+/// Stop and join the workers, then free the pool.
+void tern_pool_destroy(tern_pool *pool);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,90 @@
+// Picks the kernel implementation once, from the CPU's features.
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const tern_kernels portable_kernels = {
+    "portable", tern_portable_quantize_row, tern_portable_dequantize_row, tern_portable_prepared_bytes,
+    tern_portable_prepare, tern_portable_multiply_rows,
+};
+
+#if defined(__x86_64__) || defined(__i386__)
+static const tern_kernels avx2_kernels = {
+    "avx2", tern_portable_quantize_row, tern_portable_dequantize_row, tern_portable_prepared_bytes,
+    tern_avx2_prepare, tern_avx2_multiply_rows,
+};
+static const tern_kernels avx512vnni_kernels = {
+    "avx512vnni", tern_portable_quantize_row, tern_portable_dequantize_row, tern_portable_prepared_bytes,
+    tern_avx512vnni_prepare, tern_avx512vnni_multiply_rows,
+};
+
+static int cpu_has_avx2(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+}
+
+static int cpu_has_avx512vnni(void) {
+    return cpu_has_avx2() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+}
+#endif
+
+#if defined(__aarch64__)
+static const tern_kernels neon_kernels = {
+    "neon", tern_portable_quantize_row, tern_portable_dequantize_row, tern_portable_prepared_bytes,
+    tern_neon_prepare, tern_neon_multiply_rows,
+};
+static const tern_kernels neon_dotprod_kernels = {
+    "neon-dotprod", tern_portable_quantize_row, tern_portable_dequantize_row, tern_portable_prepared_bytes,
+    tern_neon_prepare, tern_neon_dotprod_multiply_rows,
+};
+
+#if defined(__linux__)
+#include <sys/auxv.h>
+static int cpu_has_dotprod(void) { return (getauxval(AT_HWCAP) & (1UL << 20)) != 0; } // HWCAP_ASIMDDP
+#elif defined(__APPLE__)
+#include <sys/sysctl.h>
+static int cpu_has_dotprod(void) {
+    int value = 0;
+    size_t size = sizeof(value);
+    return sysctlbyname("hw.optional.arm.FEAT_DotProd", &value, &size, NULL, 0) == 0 && value != 0;
+}
+#else
+static int cpu_has_dotprod(void) { return 0; }
+#endif
+#endif
+
+const tern_kernels *tern_kernels_named(const char *name) {
+    if (name == NULL) return NULL;
+    if (strcmp(name, "portable") == 0) return &portable_kernels;
+#if defined(__x86_64__) || defined(__i386__)
+    if (strcmp(name, "avx2") == 0) return cpu_has_avx2() ? &avx2_kernels : NULL;
+    if (strcmp(name, "avx512vnni") == 0) return cpu_has_avx512vnni() ? &avx512vnni_kernels : NULL;
+#endif
+#if defined(__aarch64__)
+    if (strcmp(name, "neon") == 0) return &neon_kernels;
+    if (strcmp(name, "neon-dotprod") == 0) return cpu_has_dotprod() ? &neon_dotprod_kernels : NULL;
+#endif
+    return NULL;
+}
+
+const tern_kernels *tern_kernels_best(void) {
+    // TERN_KERNELS=portable (or another path name) overrides, for debugging and comparisons.
+    const tern_kernels *forced = tern_kernels_named(getenv("TERN_KERNELS"));
+    if (forced != NULL) return forced;
+#if defined(__x86_64__) || defined(__i386__)
+    if (cpu_has_avx512vnni()) return &avx512vnni_kernels;
+    if (cpu_has_avx2()) return &avx2_kernels;
+#endif
+#if defined(__aarch64__)
+    if (cpu_has_dotprod()) return &neon_dotprod_kernels;
+    return &neon_kernels;
+#endif
+    return &portable_kernels;
+}
+
+float tern_f16_to_f32(uint16_t h) { return tern_half_to_float(h); }
+uint16_t tern_f32_to_f16(float f) { return tern_float_to_half(f); }
+float tern_bf16_to_f32(uint16_t h) { return tern_bfloat_to_float(h); }
+uint16_t tern_f32_to_bf16(float f) { return tern_float_to_bfloat(f); }

@@ -1,1 +1,0 @@
-int tern_kernels_placeholder(void) { return 0; }

@@ -1,0 +1,81 @@
+import CTernKernels
+
+/// Matrix products of packed weights with f32 activations, split across a
+/// thread pool: the operation a model spends nearly all its time in.
+///
+/// Quantized weights meet quantized activations, as in llama.cpp: each input
+/// vector is quantized once per product to 8-bit blocks (q8_1-style for q4_1
+/// weights, q8_0-style otherwise) and every block product is summed in integers.
+/// Float weights (f32, f16, bf16) are multiplied with the f32 input directly.
+public enum MatMul {
+    /// Bytes of scratch `multiply` needs for this shape: the quantized copy of
+    /// the input (0 for float formats).
+    /// - Parameters:
+    ///   - format: the weight format.
+    ///   - columns: values per weight row (the input vector length).
+    ///   - batch: input vectors per product.
+    public static func scratchBytes(format: WeightFormat, columns: Int, batch: Int) -> Int {
+        KernelTable.best.preparedBytes(Int32(format.rawValue), Int64(columns)) * batch
+    }
+
+    /// output[b · rows + r] = Σ_c W[r, c] · input[b · columns + c], for b < batch, r < rows.
+    ///
+    /// Each thread takes a contiguous range of rows and reads each weight row
+    /// once for the whole batch, so a batched decode step or a prefill chunk
+    /// streams the weights from memory once. Allocates nothing.
+    /// - Parameters:
+    ///   - weights: `rows` packed rows of `columns` values in `format` (row-major,
+    ///     ggml layout), `rows · format.rowBytes(columns)` bytes.
+    ///   - format: the weight format.
+    ///   - rows: output values per input vector.
+    ///   - columns: values per row; a multiple of `format.blockSize`.
+    ///   - input: (batch, columns) floats.
+    ///   - batch: input vectors.
+    ///   - output: (batch, rows) floats.
+    ///   - scratch: `scratchBytes(format:columns:batch:)` bytes, 8-byte aligned.
+    ///   - pool: the threads to split rows across.
+    public static func multiply(
+        weights: UnsafeRawPointer, format: WeightFormat, rows: Int, columns: Int,
+        input: UnsafePointer<Float>, batch: Int, output: UnsafeMutablePointer<Float>,
+        scratch: UnsafeMutableRawPointer, pool: ThreadPool
+    ) {
+        multiply(
+            weights: weights, format: format, rows: rows, columns: columns, input: input, batch: batch,
+            output: output, scratch: scratch, pool: pool, kernels: .best)
+    }
+
+    /// `multiply` on a chosen kernel path (tests compare every path).
+    static func multiply(
+        weights: UnsafeRawPointer, format: WeightFormat, rows: Int, columns: Int,
+        input: UnsafePointer<Float>, batch: Int, output: UnsafeMutablePointer<Float>,
+        scratch: UnsafeMutableRawPointer, pool: ThreadPool, kernels: KernelTable
+    ) {
+        precondition(rows >= 0 && batch >= 0 && columns >= 0, "shape must not be negative")
+        precondition(columns % format.blockSize == 0, "columns must be a whole number of blocks")
+        guard rows > 0, batch > 0 else { return }
+        let formatID = Int32(format.rawValue)
+        let preparedBytes = kernels.preparedBytes(formatID, Int64(columns))
+        var activations = UnsafeRawPointer(input)
+        if preparedBytes > 0 {
+            // (batch, preparedBytes): input vectors quantized once for all rows.
+            if batch == 1 {
+                kernels.prepare(formatID, input, Int64(columns), scratch)
+            } else {
+                pool.run { index, count in
+                    for b in stride(from: index, to: batch, by: count) {
+                        kernels.prepare(formatID, input + b * columns, Int64(columns), scratch + b * preparedBytes)
+                    }
+                }
+            }
+            activations = UnsafeRawPointer(scratch)
+        }
+        pool.run { index, count in
+            let begin = rows * index / count
+            let end = rows * (index + 1) / count
+            guard begin < end else { return }
+            kernels.multiplyRows(
+                formatID, weights, Int64(rows), Int64(columns), Int64(begin), Int64(end), activations, Int64(batch),
+                output)
+        }
+    }
+}

@@ -1,1 +1,0 @@
-public enum TernKernelsVersion { public static let value = 1 }

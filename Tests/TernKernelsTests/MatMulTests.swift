@@ -1,0 +1,96 @@
+import Testing
+@testable import TernKernels
+
+@Suite("Matrix products")
+struct MatMulTests {
+    struct Shape: CustomStringConvertible, Sendable {
+        let rows: Int, columns: Int, batch: Int, threads: Int
+        var description: String { "\(rows)x\(columns) batch \(batch) threads \(threads)" }
+    }
+
+    static let shapes = [
+        Shape(rows: 1, columns: 32, batch: 1, threads: 1),
+        Shape(rows: 7, columns: 96, batch: 1, threads: 2),
+        Shape(rows: 33, columns: 256, batch: 1, threads: 1),
+        Shape(rows: 33, columns: 160, batch: 3, threads: 2),
+        Shape(rows: 2, columns: 64, batch: 5, threads: 3),
+    ]
+
+    static let formats: [WeightFormat] = [.f32, .f16, .bf16, .q4_0, .q4_1, .q8_0, .q8_1]
+
+    /// Runs `MatMul.multiply` on `kernels` and the reference; expects agreement
+    /// up to f32 summation order.
+    private func check(format: WeightFormat, shape: Shape, kernels: KernelTable) throws {
+        let (rows, columns, batch) = (shape.rows, shape.columns, shape.batch)
+        let weights = TestData.packedWeights(format: format, rows: rows, columns: columns, seed: 21)
+        let input = TestData.floats(batch * columns, seed: 22)
+        var expected = [Float](repeating: 0, count: batch * rows)
+        ReferenceKernels.multiply(
+            weights: weights, format: format, rows: rows, columns: columns, input: input, batch: batch,
+            output: &expected)
+
+        // Magnitude of the terms, for a tolerance relative to what was summed.
+        var dequantized = [Float](repeating: 0, count: rows * columns)
+        ReferenceKernels.dequantizeRow(format: format, source: weights, destination: &dequantized, count: rows * columns)
+
+        let pool = ThreadPool(threadCount: shape.threads)
+        var scratch = [UInt64](repeating: 0, count: MatMul.scratchBytes(format: format, columns: columns, batch: batch) / 8 + 1)
+        var output = [Float](repeating: .nan, count: batch * rows)
+        scratch.withUnsafeMutableBytes { scratch in
+            MatMul.multiply(
+                weights: weights, format: format, rows: rows, columns: columns, input: input, batch: batch,
+                output: &output, scratch: scratch.baseAddress!, pool: pool, kernels: kernels)
+        }
+        for b in 0..<batch {
+            for r in 0..<rows {
+                var magnitude: Float = 0
+                for c in 0..<columns { magnitude += abs(dequantized[r * columns + c] * input[b * columns + c]) }
+                let got = output[b * rows + r], want = expected[b * rows + r]
+                #expect(
+                    abs(got - want) <= magnitude * 2e-5 + 1e-6,
+                    "\(kernels.name) \(format) \(shape) [\(b), \(r)]: \(got) vs reference \(want)")
+            }
+        }
+    }
+
+    @Test("Every kernel path matches the reference", arguments: formats, shapes)
+    func pathsMatchReference(format: WeightFormat, shape: Shape) throws {
+        for kernels in KernelTable.available {
+            try check(format: format, shape: shape, kernels: kernels)
+        }
+    }
+
+    @Test("Float rows need not be whole vectors", arguments: [WeightFormat.f32, .f16, .bf16])
+    func oddFloatColumns(format: WeightFormat) throws {
+        for kernels in KernelTable.available {
+            try check(format: format, shape: Shape(rows: 5, columns: 45, batch: 2, threads: 2), kernels: kernels)
+        }
+    }
+
+    @Test("The public entry point uses the active path")
+    func publicEntryPoint() {
+        #expect(KernelPath.available.contains(KernelPath.active))
+        #expect(KernelPath.available.contains("portable"))
+        let weights = TestData.packedWeights(format: .q4_1, rows: 3, columns: 64, seed: 1)
+        let input = TestData.floats(64, seed: 2)
+        var scratch = [UInt64](repeating: 0, count: MatMul.scratchBytes(format: .q4_1, columns: 64, batch: 1) / 8)
+        var output = [Float](repeating: .nan, count: 3)
+        var expected = [Float](repeating: 0, count: 3)
+        scratch.withUnsafeMutableBytes { scratch in
+            MatMul.multiply(
+                weights: weights, format: .q4_1, rows: 3, columns: 64, input: input, batch: 1, output: &output,
+                scratch: scratch.baseAddress!, pool: ThreadPool(threadCount: 1))
+        }
+        ReferenceKernels.multiply(
+            weights: weights, format: .q4_1, rows: 3, columns: 64, input: input, batch: 1, output: &expected)
+        for r in 0..<3 { #expect(abs(output[r] - expected[r]) <= 1e-4 * max(1, abs(expected[r]))) }
+    }
+
+    @Test("Scratch is the quantized input for quantized weights, none for float weights")
+    func scratchSizes() {
+        #expect(MatMul.scratchBytes(format: .f32, columns: 576, batch: 4) == 0)
+        #expect(MatMul.scratchBytes(format: .bf16, columns: 576, batch: 4) == 0)
+        #expect(MatMul.scratchBytes(format: .q4_1, columns: 576, batch: 1) == 18 * 40)
+        #expect(MatMul.scratchBytes(format: .q8_0, columns: 576, batch: 3) == 3 * 18 * 40)
+    }
+}
