@@ -37,10 +37,11 @@ struct TinyModel {
         let headDim = dim / heads
         func add(_ name: String, _ shape: [Int], scale: Float, offset: Float = 0) {
             guard !omit.contains(name) else { return }
+            let shape = shapeOverride[name] ?? shape
             let count = shape.reduce(1, *)
             let values = (0..<count).map { _ in offset + scale * (Float(rng.next() % 20_001) / 10_000 - 1) }
             let bytes = values.withUnsafeBytes { [UInt8]($0) }
-            w.addTensor(name: name, shape: shapeOverride[name] ?? shape, type: typeOverride[name] ?? GGMLType(id: 0)!, data: bytes)
+            w.addTensor(name: name, shape: shape, type: typeOverride[name] ?? GGMLType(id: 0)!, data: bytes)
         }
         add("token_embd.weight", [dim, vocab], scale: 1)
         add("output_norm.weight", [dim], scale: 0.1, offset: 1)
