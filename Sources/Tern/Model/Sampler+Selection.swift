@@ -24,12 +24,27 @@ extension Sampler {
             out[0] = Candidate(logit: logits[i], id: Int32(i))
             siftDown(out, from: 0, count: k)
         }
-        // Heapsort: move the worst to the back repeatedly, leaving the best at the front.
-        var size = k
+        sortHeapBestFirst(out, count: k)
+    }
+
+    /// Sorts `buffer` best first (higher logit, then lower id), in place, allocating nothing.
+    static func sortBestFirst(_ buffer: UnsafeMutableBufferPointer<Candidate>) {
+        var node = buffer.count / 2
+        while node > 0 {
+            node -= 1
+            siftDown(buffer, from: node, count: buffer.count)
+        }
+        sortHeapBestFirst(buffer, count: buffer.count)
+    }
+
+    /// Heapsort's second half on a heap with the worst at the root: move the worst to the back
+    /// repeatedly, leaving the best at the front.
+    private static func sortHeapBestFirst(_ heap: UnsafeMutableBufferPointer<Candidate>, count: Int) {
+        var size = count
         while size > 1 {
             size -= 1
-            out.swapAt(0, size)
-            siftDown(out, from: 0, count: size)
+            heap.swapAt(0, size)
+            siftDown(heap, from: 0, count: size)
         }
     }
 
@@ -66,7 +81,9 @@ extension Sampler {
         if x.isNaN { return x }
         if x < -87.3 { return 0 }  // below the smallest normal Float; flushed, as weights that small do not matter
         if x > 88 { return .infinity }
-        let n = (x * 1.442_695_04).rounded()  // log2(e)
+        // n = round(x × log2 e); truncating conversion instead of `rounded()`, which is a libm call.
+        let scaled = x * 1.442_695_04
+        let n = Float(Int32(scaled + (scaled < 0 ? -0.5 : 0.5)))
         // ln2 split in two so that n × high is exact (Cody–Waite reduction).
         let r = (x - n * 0.693_359_375) + n * 2.121_944_4e-4
         var p: Float = 1.0 / 5040

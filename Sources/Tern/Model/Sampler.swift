@@ -3,8 +3,9 @@
 /// The chain is llama.cpp's default order: penalties → top-k → top-p → min-p → temperature →
 /// softmax → draw. A temperature of 0 is an exact argmax (ties go to the lowest id).
 ///
-/// All scratch space is allocated once in `init`; `sample` allocates nothing. Top-k uses a
-/// partial selection (a k-element heap), so the whole vocabulary is never sorted for it.
+/// All scratch space is allocated once in `init`; `sample` allocates nothing. The vocabulary is
+/// never fully sorted: top-k is a partial selection (a k-element heap), and top-p without top-k
+/// finds its cut with a histogram of probability mass, sorting only the tokens next to the cut.
 /// Every comparison orders tokens by logit and then by id, and the random draw uses
 /// `RandomGenerator` and a portable `exp`, so a seed gives the same tokens on every platform.
 ///
@@ -29,10 +30,8 @@ public struct Sampler: Sendable {
     private var candidates: [Candidate]
     // (vocabularySize) occurrences of each token in the penalty window; all zero between calls.
     private var counts: [Int32]
-
-    /// How many of the best tokens top-p looks at before falling back to sorting everything.
-    /// With a peaked distribution these almost always hold the needed probability mass.
-    static let topPFirstGuess = 256
+    // (massBucketCount) probability mass per band of logits, for top-p without top-k.
+    private var bucketMass: [Float]
 
     /// Creates a sampler and allocates its scratch space.
     /// - Parameters:
@@ -50,6 +49,7 @@ public struct Sampler: Sendable {
             params.penaltyLastN != 0
             && (params.repetitionPenalty != 1 || params.presencePenalty != 0 || params.frequencyPenalty != 0)
         counts = Array(repeating: 0, count: penaltiesOn ? vocabularySize : 0)
+        bucketMass = Array(repeating: 0, count: params.topP < 1 ? Self.massBucketCount : 0)
     }
 
     /// Picks the next token.
@@ -72,8 +72,10 @@ public struct Sampler: Sendable {
 
         var random = self.random
         let token = candidates.withUnsafeMutableBufferPointer { candidates in
-            let count = Self.filter(params, logits: logits, into: candidates)
-            return Self.draw(from: candidates, count: count, temperature: params.temperature, random: &random)
+            bucketMass.withUnsafeMutableBufferPointer { bucketMass in
+                let count = Self.filter(params, logits: logits, into: candidates, bucketMass: bucketMass)
+                return Self.draw(from: candidates, count: count, temperature: params.temperature, random: &random)
+            }
         }
         self.random = random
         return token
@@ -108,111 +110,6 @@ public struct Sampler: Sendable {
             bestLogit = logits[i]
         }
         return best
-    }
-
-    /// Runs top-k, top-p and min-p, leaving the survivors in `candidates[0..<count]`.
-    /// - Returns: `count`, at least 1.
-    static func filter(
-        _ params: SamplingParams, logits: UnsafeMutableBufferPointer<Float>,
-        into candidates: UnsafeMutableBufferPointer<Candidate>
-    ) -> Int {
-        let vocabularySize = logits.count
-        // Until `materialized`, the candidates are simply all tokens, read straight from `logits`.
-        // Once materialized by top-k or top-p they are sorted best first.
-        var materialized = false
-        var count = vocabularySize
-        if params.topK > 0 && params.topK < vocabularySize {
-            count = params.topK
-            selectTop(count, of: logits, into: candidates)
-            materialized = true
-        }
-        if params.topP < 1 {
-            if materialized {
-                count = topPPrefix(candidates, count: count, total: nil, p: params.topP) ?? count
-            } else {
-                count = topPOverAll(logits, into: candidates, p: params.topP)
-                materialized = true
-            }
-        }
-        if params.minP > 0 {
-            if materialized {
-                // Sorted: the first token is the most likely and always survives.
-                let best = candidates[0].logit
-                var kept = 1
-                while kept < count && exp(candidates[kept].logit - best) >= params.minP { kept += 1 }
-                count = kept
-            } else {
-                count = minPOverAll(logits, into: candidates, minP: params.minP)
-                materialized = true
-            }
-        }
-        if !materialized {
-            for i in 0..<vocabularySize { candidates[i] = Candidate(logit: orderable(logits[i]), id: Int32(i)) }
-        }
-        return count
-    }
-
-    /// Top-p on the first `count` candidates, sorted best first.
-    /// - Parameter total: the softmax denominator (relative to `candidates[0]`) when the candidates
-    ///   are only the head of a larger set; `nil` means the candidates are the whole set.
-    /// - Returns: the smallest prefix whose probability reaches `p`, or `nil` if the prefix never does
-    ///   (only possible when `total` is given).
-    private static func topPPrefix(
-        _ candidates: UnsafeMutableBufferPointer<Candidate>, count: Int, total: Float?, p: Float
-    ) -> Int? {
-        let best = candidates[0].logit
-        var sum: Float = 0
-        if let total {
-            sum = total
-        } else {
-            for i in 0..<count { sum += exp(candidates[i].logit - best) }
-        }
-        let target = p * sum
-        var cumulative: Float = 0
-        for i in 0..<count {
-            cumulative += exp(candidates[i].logit - best)
-            if cumulative >= target { return i + 1 }
-        }
-        return total == nil ? count : nil
-    }
-
-    /// Top-p over the whole vocabulary: tries the best `topPFirstGuess` tokens first and sorts
-    /// everything only when they do not hold `p` of the probability.
-    private static func topPOverAll(
-        _ logits: UnsafeMutableBufferPointer<Float>, into candidates: UnsafeMutableBufferPointer<Candidate>, p: Float
-    ) -> Int {
-        let vocabularySize = logits.count
-        let guess = min(topPFirstGuess, vocabularySize)
-        selectTop(guess, of: logits, into: candidates)
-        let best = candidates[0].logit
-        var total: Float = 0
-        for i in 0..<vocabularySize { total += exp(orderable(logits[i]) - best) }
-        if let count = topPPrefix(candidates, count: guess, total: total, p: p) { return count }
-        selectTop(vocabularySize, of: logits, into: candidates)
-        // Rounding can leave the full sum a hair under `p × total`; then everything stays.
-        return topPPrefix(candidates, count: vocabularySize, total: total, p: p) ?? vocabularySize
-    }
-
-    /// Min-p over the whole vocabulary, unsorted: keeps the tokens with p ≥ minP × p_max, in id order.
-    private static func minPOverAll(
-        _ logits: UnsafeMutableBufferPointer<Float>, into candidates: UnsafeMutableBufferPointer<Candidate>,
-        minP: Float
-    ) -> Int {
-        let best = logits[argmax(logits)]
-        var count = 0
-        for i in 0..<logits.count {
-            let logit = orderable(logits[i])
-            if exp(logit - best) >= minP {
-                candidates[count] = Candidate(logit: logit, id: Int32(i))
-                count += 1
-            }
-        }
-        // Only when every logit is -inf or NaN: keep the argmax so there is something to draw.
-        if count == 0 {
-            candidates[0] = Candidate(logit: orderable(best), id: Int32(argmax(logits)))
-            count = 1
-        }
-        return count
     }
 
     /// Temperature, softmax and the random draw over `candidates[0..<count]`.

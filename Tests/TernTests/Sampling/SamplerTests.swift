@@ -107,14 +107,40 @@ struct SamplerTests {
         #expect(abs(freq[0] - 0.4 / 0.7) < 0.035, "\(freq)")
     }
 
-    @Test func topPOverAFlatVocabularyFallsBackToSortingEverything() {
-        // 1,000 equal logits: the first 256 hold only 25.6%, so top-p must look past its first guess.
-        // Ties go to the lower id, so the kept half is ids 0..<500 (one more if rounding lags).
+    @Test func topPOverAFlatVocabularyKeepsTheLowestIds() {
+        // 400 equal logits all land in one mass bucket, which is then sorted by id:
+        // the kept half is ids 0..<200 (one more if rounding lags).
         let params = SamplingParams(temperature: 1, topK: 0, topP: 0.5, minP: 0, seed: 3)
-        let tokens = draws(params, [Float](repeating: 0.5, count: 1000), count: 500)
-        #expect(tokens.max()! <= 501)
-        #expect(tokens.contains { $0 >= 256 })
-        #expect(Set(tokens).count > 250)  // ~316 expected from 500 draws over 500 tokens
+        let tokens = draws(params, [Float](repeating: 0.5, count: 400), count: 300)
+        #expect(tokens.max()! <= 201)
+        #expect(tokens.contains { $0 >= 190 })
+        #expect(Set(tokens).count > 120)  // ~155 expected from 300 draws over 200 tokens
+    }
+
+    @Test(arguments: [Float(0.1), 0.5, 0.9, 0.95, 0.99])
+    func topPWithoutTopKKeepsExactlyTheBestPrefix(p: Float) {
+        // Half the logits on a coarse grid (ties), half spread out, over a wide range.
+        var random = RandomGenerator(seed: UInt64(p * 100))
+        let logits: [Float] = (0..<3000).map { i in
+            i % 2 == 0 ? Float(random.next() % 32) / 2 - 8 : Float(random.nextUnitDouble() * 30 - 20)
+        }
+        let order = logits.indices.sorted { logits[$0] > logits[$1] || (logits[$0] == logits[$1] && $0 < $1) }
+        let weights = order.map { Foundation.exp(Double(logits[$0] - logits[order[0]])) }
+        let target = Double(p) * weights.reduce(0, +)
+        var cumulative = 0.0
+        let expectedCount = 1 + weights.firstIndex { cumulative += $0; return cumulative >= target }!
+
+        let params = SamplingParams(temperature: 1, topK: 0, topP: p, minP: 0)
+        var row = logits
+        var candidates = [Sampler.Candidate](repeating: .init(logit: 0, id: 0), count: 3000)
+        var mass = [Float](repeating: 0, count: Sampler.massBucketCount)
+        let count = row.withUnsafeMutableBufferPointer { row in
+            candidates.withUnsafeMutableBufferPointer { candidates in
+                mass.withUnsafeMutableBufferPointer { Sampler.filter(params, logits: row, into: candidates, bucketMass: $0) }
+            }
+        }
+        #expect(abs(count - expectedCount) <= 1, "kept \(count), reference \(expectedCount)")
+        #expect(Set(candidates[..<count].map { Int($0.id) }) == Set(order[..<count]))
     }
 
     /// minP 0.3 drops everything below 0.3 × 0.4 = 0.12: tokens 3, 4 and 5.
