@@ -56,6 +56,8 @@ struct SamplerTests {
         let sampler = Sampler(params: SamplingParams(), vocabularySize: 4)
         let replay = Sampler(params: SamplingParams(seed: sampler.seed), vocabularySize: 4)
         #expect(replay.seed == sampler.seed)
+        // Two unseeded samplers pick different seeds (equal with probability 2⁻⁶⁴).
+        #expect(Sampler(params: SamplingParams(), vocabularySize: 4).seed != sampler.seed)
     }
 
     @Test(arguments: [Float(0.01), 0.7, 1, 3, 100])
