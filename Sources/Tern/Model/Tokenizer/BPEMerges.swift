@@ -4,16 +4,10 @@
 /// tokens; higher ids name strings that a merge uses or produces but the vocabulary
 /// lacks (rare, but llama.cpp merges strings, so such chains must still work).
 struct BPEMerges: Sendable {
-    struct Merge: Sendable {
-        let rank: Int32
-        let result: Int32
-    }
-
     let vocabularySize: Int
     /// The symbol of each byte on its own. (256)
     let byteSymbols: [Int32]
-    /// Keyed by `left << 32 | right` symbol ids.
-    let merges: [UInt64: Merge]
+    let merges: MergeTable
     /// UTF-8 of the byte-level spelling of each symbol past the vocabulary (id - vocabularySize).
     let extraSymbolSpellings: [[UInt8]]
     /// The token spelled by each single ASCII character, or -1. (128) For words whose merged
@@ -21,43 +15,54 @@ struct BPEMerges: Sendable {
     let asciiTokens: [Int32]
 
     /// - Parameters:
-    ///   - tokenIDs: each token's stored text to its id.
+    ///   - tokens: each token's stored text to its id.
     ///   - mergeList: `tokenizer.ggml.merges`, "left right" in priority order.
-    init(tokenIDs: [String: Int32], vocabularySize: Int, mergeList: [String]) {
+    init(tokens: TokenIndex, vocabularySize: Int, mergeList: [String]) {
         self.vocabularySize = vocabularySize
-        var extra: [String: Int32] = [:]
-        var extraSpellings: [[UInt8]] = []
-        func symbol(_ text: String) -> Int32 {
-            if let id = tokenIDs[text] ?? extra[text] { return id }
-            let id = Int32(vocabularySize + extraSpellings.count)
-            extra[text] = id
-            extraSpellings.append(Array(text.utf8))
-            return id
-        }
+        var symbols = SymbolNumbering(tokens: tokens, vocabularySize: vocabularySize)
+        byteSymbols = ByteLevel.utf8OfByte.map { spelling in spelling.withUnsafeBufferPointer { symbols.id(of: $0) } }
 
-        byteSymbols = ByteLevel.utf8OfByte.map { symbol(String(decoding: $0, as: UTF8.self)) }
-
-        var merges: [UInt64: Merge] = [:]
-        merges.reserveCapacity(mergeList.count)
-        for (rank, line) in mergeList.enumerated() {
-            // Split at the first space after the first byte, as llama.cpp does.
-            let utf8 = line.utf8
-            guard !utf8.isEmpty,
-                let space = utf8[utf8.index(after: utf8.startIndex)...].firstIndex(of: 0x20)
-            else { continue }
-            let leftText = String(decoding: utf8[..<space], as: UTF8.self)
-            let rightText = String(decoding: utf8[utf8.index(after: space)...], as: UTF8.self)
-            guard !rightText.isEmpty else { continue }
-            let left = symbol(leftText)
-            let right = symbol(rightText)
-            let key = UInt64(UInt32(left)) << 32 | UInt64(UInt32(right))
-            guard merges[key] == nil else { continue }  // the first (highest priority) rule wins
-            merges[key] = Merge(rank: Int32(rank), result: symbol(leftText + rightText))
+        var merges = MergeTable(capacity: mergeList.count)
+        var joined: [UInt8] = []
+        for rank in mergeList.indices {
+            var line = mergeList[rank]
+            line.withUTF8 { utf8 in
+                // Split at the first space after the first byte, as llama.cpp does.
+                guard utf8.count > 2, let space = utf8[1...].firstIndex(of: 0x20), space + 1 < utf8.count else { return }
+                let left = symbols.id(of: UnsafeBufferPointer(rebasing: utf8[..<space]))
+                let right = symbols.id(of: UnsafeBufferPointer(rebasing: utf8[(space + 1)...]))
+                guard merges.merge(left, right) == nil else { return }  // the first (highest priority) rule wins
+                joined.removeAll(keepingCapacity: true)
+                joined.append(contentsOf: utf8[..<space])
+                joined.append(contentsOf: utf8[(space + 1)...])
+                let result = joined.withUnsafeBufferPointer { symbols.id(of: $0) }
+                merges.insertIfAbsent(left, right, MergeTable.Merge(rank: Int32(rank), result: result))
+            }
         }
         self.merges = merges
-        extraSymbolSpellings = extraSpellings
+        extraSymbolSpellings = symbols.extraSpellings
 
-        asciiTokens = (0..<128).map { tokenIDs[String(UnicodeScalar(UInt8($0)))] ?? -1 }
+        asciiTokens = (0..<128).map { byte in [UInt8(byte)].withUnsafeBufferPointer { tokens.id(of: $0) } ?? -1 }
+    }
+
+    /// Ids for spellings: the token's id, or a new id past the vocabulary.
+    private struct SymbolNumbering {
+        var symbols: TokenIndex
+        let vocabularySize: Int
+        var extraSpellings: [[UInt8]] = []
+
+        init(tokens: TokenIndex, vocabularySize: Int) {
+            symbols = tokens
+            self.vocabularySize = vocabularySize
+        }
+
+        mutating func id(of spelling: UnsafeBufferPointer<UInt8>) -> Int32 {
+            if let id = symbols.id(of: spelling) { return id }
+            let id = Int32(vocabularySize + extraSpellings.count)
+            symbols.insert(spelling, id: id)
+            extraSpellings.append(Array(spelling))
+            return id
+        }
     }
 
     /// Reusable buffers for `encode`, so a long text costs no allocation per word.
@@ -66,6 +71,7 @@ struct BPEMerges: Sendable {
         var previous: [Int32] = []
         var next: [Int32] = []
         var queue = MergeQueue()
+        var spelling: [UInt8] = []  // a word's byte-level spelling, for whole-word lookups
     }
 
     /// Merges the bytes of one word and appends its tokens to `output`.
@@ -76,8 +82,8 @@ struct BPEMerges: Sendable {
         scratch.previous.removeAll(keepingCapacity: true)
         scratch.next.removeAll(keepingCapacity: true)
         scratch.queue.removeAll()
-        for (index, byte) in bytes.enumerated() {
-            scratch.ids.append(byteSymbols[Int(byte)])
+        for index in 0..<count {
+            scratch.ids.append(byteSymbols[Int(bytes[bytes.startIndex + index])])
             scratch.previous.append(Int32(index - 1))
             scratch.next.append(index + 1 < count ? Int32(index + 1) : -1)
         }
@@ -117,8 +123,7 @@ struct BPEMerges: Sendable {
         guard left >= 0, right >= 0 else { return }
         let leftID = scratch.ids[Int(left)]
         let rightID = scratch.ids[Int(right)]
-        let key = UInt64(UInt32(leftID)) << 32 | UInt64(UInt32(rightID))
-        guard let merge = merges[key] else { return }
+        guard let merge = merges.merge(leftID, rightID) else { return }
         scratch.queue.insert(
             MergeQueue.Candidate(
                 rank: merge.rank, left: left, right: right, leftID: leftID, rightID: rightID, result: merge.result))

@@ -18,11 +18,13 @@ struct CodepointFlags: OptionSet, Sendable {
 
     static let none: CodepointFlags = []
 
-    var isLetter: Bool { contains(.letter) }
-    var isNumber: Bool { contains(.number) }
-    var isWhitespace: Bool { contains(.whitespace) }
+    // Plain bit tests: set-algebra calls are slow in debug builds, which the tests use.
+    var isLetter: Bool { rawValue & Self.letter.rawValue != 0 }
+    var isNumber: Bool { rawValue & Self.number.rawValue != 0 }
+    var isWhitespace: Bool { rawValue & Self.whitespace.rawValue != 0 }
     /// Not white space, letter or number: what `[^\s\p{L}\p{N}]` matches (and not past the end).
-    var isOther: Bool { !isEmpty && intersection([.whitespace, .letter, .number]).isEmpty }
+    var isOther: Bool { rawValue != 0 && rawValue & Self.spaceLetterNumber == 0 }
+    private static let spaceLetterNumber = whitespace.rawValue | letter.rawValue | number.rawValue
 
     /// Flags of `codepoint`; ASCII from a table, the rest from the Unicode data in the standard library.
     static func of(_ codepoint: UInt32) -> CodepointFlags {

@@ -20,23 +20,31 @@ struct SpecialTokenMatcher: Sendable {
 
     /// Longest first; equal lengths by id.
     let entries: [Entry]
+    /// Whether some special token starts with this byte. (256)
+    private let isFirstByte: [Bool]
 
     init(texts: [String], attributes: [TokenAttributes]) {
         var entries: [Entry] = []
-        for (token, (text, attributes)) in zip(texts, attributes).enumerated() where attributes.isSpecial {
+        for token in texts.indices where attributes[token].isSpecial {
             entries.append(
                 Entry(
-                    token: token, bytes: Array(text.utf8),
-                    needsParseSpecial: !attributes.intersection([.control, .unknown]).isEmpty))
+                    token: token, bytes: Array(texts[token].utf8),
+                    needsParseSpecial: attributes[token].needsParseSpecial))
         }
         entries.sort { $0.bytes.count != $1.bytes.count ? $0.bytes.count > $1.bytes.count : $0.token < $1.token }
         self.entries = entries
+        var isFirstByte = [Bool](repeating: false, count: 256)
+        for entry in entries { if let first = entry.bytes.first { isFirstByte[Int(first)] = true } }
+        self.isFirstByte = isFirstByte
     }
 
     /// `text` as a sequence of text ranges and special tokens, in order.
     func split(_ text: [UInt8], parseSpecial: Bool) -> [Fragment] {
         guard !text.isEmpty else { return [] }
         var fragments: [Fragment] = [.text(0..<text.count)]
+        // Only positions holding some token's first byte can start a match (few in most text).
+        let candidates = text.indices.filter { isFirstByte[Int(text[$0])] }
+        guard !candidates.isEmpty else { return fragments }
         text.withUnsafeBufferPointer { haystack in
             for entry in entries where !entry.bytes.isEmpty && (parseSpecial || !entry.needsParseSpecial) {
                 var next: [Fragment] = []
@@ -46,7 +54,7 @@ struct SpecialTokenMatcher: Sendable {
                         next.append(fragment)
                         continue
                     }
-                    while let match = Self.find(entry.bytes, in: haystack, range) {
+                    while let match = Self.find(entry.bytes, in: haystack, range, candidates) {
                         found = true
                         if match > range.lowerBound { next.append(.text(range.lowerBound..<match)) }
                         next.append(.token(entry.token))
@@ -60,19 +68,29 @@ struct SpecialTokenMatcher: Sendable {
         return fragments
     }
 
-    /// Index of the first occurrence of `needle` inside `range` of `haystack`.
-    private static func find(_ needle: [UInt8], in haystack: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int? {
+    /// Index of the first occurrence of `needle` inside `range` of `haystack`, trying
+    /// only the `candidates` positions (ascending).
+    private static func find(
+        _ needle: [UInt8], in haystack: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ candidates: [Int]
+    ) -> Int? {
         let count = needle.count
         guard count <= range.count, let first = needle.first else { return nil }
         let lastStart = range.upperBound - count
-        var start = range.lowerBound
-        while start <= lastStart {
+        // First candidate at or after range.lowerBound.
+        var low = 0
+        var high = candidates.count
+        while low < high {
+            let middle = (low + high) / 2
+            if candidates[middle] < range.lowerBound { low = middle + 1 } else { high = middle }
+        }
+        while low < candidates.count && candidates[low] <= lastStart {
+            let start = candidates[low]
             if haystack[start] == first {
                 var length = 1
                 while length < count && haystack[start + length] == needle[length] { length += 1 }
                 if length == count { return start }
             }
-            start += 1
+            low += 1
         }
         return nil
     }

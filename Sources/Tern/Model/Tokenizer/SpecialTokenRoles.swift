@@ -31,7 +31,7 @@ struct SpecialTokenRoles {
     /// gpt-oss tokens that llama.cpp always renders, whatever their stored type.
     static let alwaysRenderedTexts = ["<|channel|>", "<|message|>", "<|start|>", "<|constrain|>"]
 
-    init(gguf: GGUFFile, texts: [String], tokenIDs: [String: Int32], attributes: [TokenAttributes]) {
+    init(gguf: GGUFFile, texts: [String], tokenIDs: TokenIndex, attributes: [TokenAttributes]) {
         self.attributes = attributes
         let count = texts.count
         func id(_ key: String, default fallback: Int? = nil) -> Int? {
@@ -39,7 +39,7 @@ struct SpecialTokenRoles {
             return fallback.flatMap { $0 < count ? $0 : nil }
         }
         func find(_ candidates: [String]) -> Int? {
-            for text in candidates { if let found = tokenIDs[text] { return Int(found) } }
+            for text in candidates { if let found = tokenIDs.id(of: text) { return Int(found) } }
             return nil
         }
 
@@ -59,19 +59,19 @@ struct SpecialTokenRoles {
         }
 
         // Control tokens named "unused..." are placeholders.
-        for index in 0..<count where attributes[index].contains(.control) && texts[index].contains("unused") {
+        for index in 0..<count where attributes[index].containsAny(.control) && texts[index].contains("unused") {
             self.attributes[index].insert(.unused)
         }
 
         var eog = Set([fim["fim_pad"], fim["fim_rep"], fim["fim_sep"]].compactMap { $0 })
         for text in Self.endOfGenerationTexts {
-            if let found = tokenIDs[text] {
+            if let found = tokenIDs.id(of: text) {
                 eog.insert(Int(found))
                 markControl(Int(found))
             }
         }
         for text in Self.alwaysRenderedTexts {
-            if let found = tokenIDs[text] { self.attributes[Int(found)] = .userDefined }
+            if let found = tokenIDs.id(of: text) { self.attributes[Int(found)] = .userDefined }
         }
         for role in [eos, endOfTurn, endOfMessage] {
             if let role { eog.insert(role) }

@@ -29,6 +29,16 @@ struct TokenAttributes: OptionSet, Sendable {
 
     init(rawValue: UInt8) { self.rawValue = rawValue }
 
+    // Plain bit tests: set-algebra literals are slow in debug builds, which the tests use.
+    func containsAny(_ other: TokenAttributes) -> Bool { rawValue & other.rawValue != 0 }
+
     /// Matched in raw text before pre-tokenization (llama.cpp's special-token cache).
-    var isSpecial: Bool { !intersection([.control, .userDefined, .unknown]).isEmpty }
+    var isSpecial: Bool { containsAny(Self.matchedInText) }
+    /// Rendered as their stored text.
+    var isVerbatim: Bool { containsAny(Self.matchedInText) }
+    /// Matched only when special parsing is on.
+    var needsParseSpecial: Bool { containsAny(Self.parsedWhenSpecial) }
+
+    private static let matchedInText = TokenAttributes(rawValue: control.rawValue | userDefined.rawValue | unknown.rawValue)
+    private static let parsedWhenSpecial = TokenAttributes(rawValue: control.rawValue | unknown.rawValue)
 }

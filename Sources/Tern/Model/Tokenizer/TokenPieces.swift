@@ -11,11 +11,11 @@ struct TokenPieces: Sendable {
         var offsets: [Int] = [0]
         offsets.reserveCapacity(texts.count + 1)
         for (text, attributes) in zip(texts, attributes) {
-            if !attributes.intersection([.unknown, .control, .userDefined]).isEmpty {
+            if attributes.isVerbatim {
                 bytes.append(contentsOf: text.utf8)
-            } else if attributes.contains(.normal) {
+            } else if attributes.containsAny(.normal) {
                 bytes.append(contentsOf: ByteLevel.decode(text))
-            } else if attributes.contains(.byte), let byte = Self.byteValue(of: text) {
+            } else if attributes.containsAny(.byte), let byte = Self.byteValue(of: text) {
                 bytes.append(byte)
             }
             // Unused and undefined tokens render as nothing.

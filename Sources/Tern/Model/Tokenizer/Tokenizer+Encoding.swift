@@ -49,9 +49,13 @@ extension Tokenizer {
         for wordEnd in preTokenizer.wordEnds(of: codepoints) {
             let word = bytes[starts[wordStart]..<starts[wordEnd]]
             wordStart = wordEnd
-            if preTokenizer.ignoresMerges, let token = tokenIDs[ByteLevel.encode(word)] {
-                output.append(Int(token))
-                continue
+            if preTokenizer.ignoresMerges {
+                scratch.spelling.removeAll(keepingCapacity: true)
+                for byte in word { scratch.spelling.append(contentsOf: ByteLevel.utf8OfByte[Int(byte)]) }
+                if let token = scratch.spelling.withUnsafeBufferPointer({ tokenIDs.id(of: $0) }) {
+                    output.append(Int(token))
+                    continue
+                }
             }
             merges.encode(word: word, into: &output, scratch: &scratch)
         }

@@ -20,7 +20,7 @@ public struct Tokenizer: Sendable {
 
     let texts: [String]
     let attributes: [TokenAttributes]
-    let tokenIDs: [String: Int32]
+    let tokenIDs: TokenIndex
     let preTokenizer: PreTokenizer
     let merges: BPEMerges
     let pieces: TokenPieces
@@ -56,11 +56,10 @@ public struct Tokenizer: Sendable {
                 path: path, key: "tokenizer.ggml.token_type", what: "has \(types.count) entries for \(texts.count) tokens")
         }
 
-        var tokenIDs: [String: Int32] = [:]
-        tokenIDs.reserveCapacity(texts.count)
+        var tokenIDs = TokenIndex(capacity: texts.count)
         for index in texts.indices {
             if texts[index].isEmpty { texts[index] = "[EMPTY_\(index)]" }  // as llama.cpp names them
-            tokenIDs[texts[index]] = Int32(index)  // a repeated text maps to its last id
+            tokenIDs.insert(texts[index], id: Int32(index))  // a repeated text maps to its last id
         }
         let roles = SpecialTokenRoles(
             gguf: gguf, texts: texts, tokenIDs: tokenIDs,
@@ -74,7 +73,7 @@ public struct Tokenizer: Sendable {
         endOfGeneration = roles.endOfGeneration
         addsBOS = gguf.bool("tokenizer.ggml.add_bos_token") ?? preTokenizer.addsBOSByDefault
         addsEOS = gguf.bool("tokenizer.ggml.add_eos_token") ?? false
-        merges = BPEMerges(tokenIDs: tokenIDs, vocabularySize: texts.count, mergeList: mergeList)
+        merges = BPEMerges(tokens: tokenIDs, vocabularySize: texts.count, mergeList: mergeList)
         pieces = TokenPieces(texts: texts, attributes: roles.attributes)
         specialTokens = SpecialTokenMatcher(texts: texts, attributes: roles.attributes)
     }
