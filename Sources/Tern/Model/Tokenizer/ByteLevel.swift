@@ -28,18 +28,10 @@ enum ByteLevel {
     }()
 
     /// UTF-8 of each byte's stand-in code point. (256 entries of 1 or 2 bytes)
-    static let utf8OfByte: [[UInt8]] = codepointOfByte.map { Array(String(Unicode.Scalar($0)!).utf8) }
+    static let utf8OfByte: [[UInt8]] = codepointOfByte.map { Unicode.Scalar($0).map { Array(String($0).utf8) } ?? [] }
 
     private static func standsForItself(_ byte: Int) -> Bool {
         (0x21...0x7E).contains(byte) || (0xA1...0xAC).contains(byte) || (0xAE...0xFF).contains(byte)
-    }
-
-    /// The byte-level spelling of `bytes`, as stored in the vocabulary.
-    static func encode<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> String {
-        var utf8: [UInt8] = []
-        utf8.reserveCapacity(bytes.count * 2)
-        for byte in bytes { utf8.append(contentsOf: utf8OfByte[Int(byte)]) }
-        return String(decoding: utf8, as: UTF8.self)
     }
 
     /// The bytes a vocabulary string stands for. A code point outside the alphabet (never
