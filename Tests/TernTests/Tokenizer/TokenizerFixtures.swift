@@ -98,23 +98,8 @@ enum TokenizerFixtures {
         return result
     }
 
-    /// The default model: `TERN_MODEL_PATH`, else `$TERN_HOME/models/…`, else `~/.cache/tern/models/…`.
-    static func smolLM2ModelPath() -> String {
-        let environment = ProcessInfo.processInfo.environment
-        if let path = environment["TERN_MODEL_PATH"], !path.isEmpty { return path }
-        let file = "models/SmolLM2-135M-Instruct.Q4_1.gguf"
-        if let home = environment["TERN_HOME"], !home.isEmpty { return home + "/" + file }
-        return FileManager.default.homeDirectoryForCurrentUser.path + "/.cache/tern/" + file
-    }
-
     private static let smolLM2 = Result { () throws -> Tokenizer in
-        let path = smolLM2ModelPath()
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw FixtureError(
-                "default model not found at \(path). Set TERN_MODEL_PATH to SmolLM2-135M-Instruct.Q4_1.gguf "
-                    + "(or put it under $TERN_HOME/models or ~/.cache/tern/models); CI downloads it before testing.")
-        }
-        return try Tokenizer(gguf: GGUFFile(path: path))
+        try Tokenizer(gguf: GGUFFile(path: TestModel.path()))
     }
 
     /// The default model's tokenizer; throws (failing the test) if the model file is absent.
