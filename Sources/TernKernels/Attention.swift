@@ -39,9 +39,9 @@ public enum Attention {
         var acc = SIMD8<Float>()
         var i = 0
         while i + 8 <= n {
-            acc.addProduct(
-                UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self),
-                UnsafeRawPointer(b + i).loadUnaligned(as: SIMD8<Float>.self))
+            // `+= *`, not addProduct: without FMA in the baseline that is a libm call per lane.
+            acc += UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self)
+                * UnsafeRawPointer(b + i).loadUnaligned(as: SIMD8<Float>.self)
             i += 8
         }
         var sum = acc.sum()

@@ -14,7 +14,7 @@ public enum RMSNorm {
             var acc = SIMD8<Float>()
             while i + 8 <= count {
                 let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
-                acc.addProduct(v, v)
+                acc += v * v  // not addProduct: without FMA in the baseline it becomes a libm call per lane
                 i += 8
             }
             sum = Double(acc.sum())
