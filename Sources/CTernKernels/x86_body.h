@@ -46,9 +46,10 @@ static inline __m256 round_half_away(__m256 v) {
 // 16 bytes of packed nibbles -> 32 bytes 0...15: element j < 16 is the low
 // nibble of byte j, element j + 16 the high nibble (ggml's order).
 static inline __m256i unpack_nibbles(const uint8_t *qs) {
-    const __m128i packed = _mm_loadu_si128((const __m128i *)qs);
-    const __m256i both = _mm256_set_m128i(_mm_srli_epi16(packed, 4), packed);
-    return _mm256_and_si256(both, _mm256_set1_epi8(0x0f));
+    // Both halves load the same 16 bytes; the upper half shifts right by 4.
+    const __m256i both = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)qs));
+    const __m256i shifted = _mm256_srlv_epi64(both, _mm256_setr_epi64x(0, 0, 4, 4));
+    return _mm256_and_si256(shifted, _mm256_set1_epi8(0x0f));
 }
 
 // MARK: - Activation preparation
@@ -150,13 +151,14 @@ static inline __attribute__((always_inline)) float dot_q4(const uint8_t *row, co
                                                           const tern_act_block *y, int64_t blocks) {
     const size_t stride = has_min ? sizeof(tern_block_q4_1) : sizeof(tern_block_q4_0);
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    __m128 mins = _mm_setzero_ps();
+    __m128 mins0 = _mm_setzero_ps(), mins1 = _mm_setzero_ps();
     int64_t i = 0;
     for (; i + 2 <= blocks; i += 2) {
-        q4_block(row + (size_t)i * stride, has_min, y + i, &acc0, &mins);
-        q4_block(row + (size_t)(i + 1) * stride, has_min, y + i + 1, &acc1, &mins);
+        q4_block(row + (size_t)i * stride, has_min, y + i, &acc0, &mins0);
+        q4_block(row + (size_t)(i + 1) * stride, has_min, y + i + 1, &acc1, &mins1);
     }
-    if (i < blocks) q4_block(row + (size_t)i * stride, has_min, y + i, &acc0, &mins);
+    if (i < blocks) q4_block(row + (size_t)i * stride, has_min, y + i, &acc0, &mins0);
+    const __m128 mins = _mm_add_ps(mins0, mins1);
     return hsum8(_mm256_add_ps(acc0, acc1)) + _mm_cvtss_f32(_mm_movehdup_ps(mins));
 }
 
