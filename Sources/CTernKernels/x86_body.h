@@ -184,45 +184,4 @@ static inline __attribute__((always_inline)) float dot_q8(const uint8_t *row, co
     return hsum8(_mm256_add_ps(acc0, acc1));
 }
 
-// MARK: - Matrix rows
-
-void TERN_FN(multiply_rows)(int format, const void *weights, int64_t rows, int64_t columns,
-                            int64_t row_begin, int64_t row_end, const void *activations,
-                            int64_t batch, float *output) {
-    const size_t row_bytes = tern_row_bytes(format, columns);
-    const size_t act_bytes = tern_portable_prepared_bytes(format, columns);
-    const int64_t blocks = columns / 32;
-    const float *xf = activations;
-    const tern_act_block *xq = activations;
-    const size_t xq_stride = act_bytes / sizeof(tern_act_block);
-    // One row stays in L1 while it meets every vector of the batch.
-    for (int64_t r = row_begin; r < row_end; r++) {
-        const uint8_t *row = (const uint8_t *)weights + (size_t)r * row_bytes;
-        float *out = output + r;
-        switch (format) {
-        case TERN_F32:
-            for (int64_t b = 0; b < batch; b++) out[b * rows] = dot_f32((const float *)row, xf + b * columns, columns);
-            break;
-        case TERN_F16:
-            for (int64_t b = 0; b < batch; b++) out[b * rows] = dot_f16((const uint16_t *)row, xf + b * columns, columns);
-            break;
-        case TERN_BF16:
-            for (int64_t b = 0; b < batch; b++) out[b * rows] = dot_bf16((const uint16_t *)row, xf + b * columns, columns);
-            break;
-        case TERN_Q4_0:
-            for (int64_t b = 0; b < batch; b++) out[b * rows] = dot_q4(row, 0, xq + b * xq_stride, blocks);
-            break;
-        case TERN_Q4_1:
-            for (int64_t b = 0; b < batch; b++) out[b * rows] = dot_q4(row, 1, xq + b * xq_stride, blocks);
-            break;
-        case TERN_Q8_0:
-            for (int64_t b = 0; b < batch; b++) out[b * rows] = dot_q8(row, sizeof(tern_block_q8_0), 2, xq + b * xq_stride, blocks);
-            break;
-        case TERN_Q8_1:
-            for (int64_t b = 0; b < batch; b++) out[b * rows] = dot_q8(row, sizeof(tern_block_q8_1), 4, xq + b * xq_stride, blocks);
-            break;
-        default:
-            return;
-        }
-    }
-}
+#include "x86_rows.h"

@@ -14,6 +14,7 @@ struct MatMulTests {
         Shape(rows: 33, columns: 256, batch: 1, threads: 1),
         Shape(rows: 33, columns: 160, batch: 3, threads: 2),
         Shape(rows: 2, columns: 64, batch: 5, threads: 3),
+        Shape(rows: 37, columns: 64, batch: 9, threads: 2),
     ]
 
     static let formats: [WeightFormat] = [.f32, .f16, .bf16, .q4_0, .q4_1, .q8_0, .q8_1]
@@ -63,7 +64,7 @@ struct MatMulTests {
     @Test("Float rows need not be whole vectors", arguments: [WeightFormat.f32, .f16, .bf16])
     func oddFloatColumns(format: WeightFormat) throws {
         for kernels in KernelTable.available {
-            try check(format: format, shape: Shape(rows: 5, columns: 45, batch: 2, threads: 2), kernels: kernels)
+            try check(format: format, shape: Shape(rows: 5, columns: 45, batch: 6, threads: 2), kernels: kernels)
         }
     }
 
