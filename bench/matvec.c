@@ -7,21 +7,6 @@
 #include <string.h>
 #include <time.h>
 
-typedef struct {
-    const tern_kernels *k;
-    int format;
-    const void *weights;
-    int64_t rows, columns, batch;
-    const void *activations;
-    float *output;
-} job;
-
-static void run_rows(void *context, int64_t index, int64_t count) {
-    const job *j = context;
-    int64_t begin = j->rows * index / count, end = j->rows * (index + 1) / count;
-    j->k->multiply_rows(j->format, j->weights, j->rows, j->columns, begin, end, j->activations, j->batch, j->output);
-}
-
 // Wall time, or this thread's CPU time: on a shared machine the latter shows
 // what the kernel does when it actually has a core.
 static double seconds(clockid_t clock) {
@@ -45,9 +30,10 @@ static void bench(const tern_kernels *k, tern_pool *pool, int format, int64_t ro
     void *prepared = malloc(k->prepared_bytes(format, columns) * batch);
     for (int64_t b = 0; b < batch; b++) k->prepare(format, values + b * columns, columns, (char *)prepared + b * k->prepared_bytes(format, columns));
     float *output = malloc(sizeof(float) * rows * batch);
-    job j = {k, format, weights, rows, columns, batch, prepared, output};
+    const int64_t chunks = tern_pool_thread_count(pool) * 4;
+    tern_matmul j = {k, format, weights, rows, columns, prepared, batch, output, (rows + chunks - 1) / chunks, 0};
     // Warm up, then time enough iterations for ~0.3 s.
-    for (int c = 0; c < copies; c++) { j.weights = weights + c * matrix; tern_pool_run(pool, run_rows, &j); }
+    for (int c = 0; c < copies; c++) { j.weights = weights + c * matrix; { j.next_chunk = 0; tern_pool_run(pool, tern_matmul_job, &j); } }
     // Best of many short trials: on a shared machine the minimum is the
     // closest to what the kernel does with a core (and memory) to itself.
     const clockid_t clock = CLOCK_MONOTONIC;
@@ -59,7 +45,7 @@ static void bench(const tern_kernels *k, tern_pool *pool, int format, int64_t ro
         const int n = rows * columns > 4000000 ? 1 : 4;
         for (int t = 0; t < n; t++, iterations++) {
             j.weights = weights + (iterations % copies) * matrix;
-            tern_pool_run(pool, run_rows, &j);
+            { j.next_chunk = 0; tern_pool_run(pool, tern_matmul_job, &j); }
         }
         const double trial = (seconds(clock) - start) / n;
         if (trial < per) per = trial;

@@ -68,6 +68,29 @@ struct MatMulTests {
         }
     }
 
+    @Test("The reference dot product equals the f32 dot of the dequantized row, up to activation rounding",
+          arguments: [WeightFormat.q4_0, .q4_1, .q8_0, .q8_1])
+    func referenceDotMatchesDequantized(format: WeightFormat) {
+        let columns = 256
+        let row = TestData.packedWeights(format: format, rows: 1, columns: columns, seed: 31)
+        let x = TestData.floats(columns, seed: 32)
+        var w = [Float](repeating: 0, count: columns)
+        ReferenceKernels.dequantizeRow(format: format, source: row, destination: &w, count: columns)
+        var exact: Float = 0
+        var bound: Float = 1e-5
+        for block in 0..<columns / 32 {
+            // Each activation moves by at most half its block's step (amax / 127) when quantized.
+            let step = (block * 32..<block * 32 + 32).map { abs(x[$0]) }.max()! / 127
+            for c in block * 32..<block * 32 + 32 {
+                exact += w[c] * x[c]
+                bound += abs(w[c]) * step * 0.5 * 1.01
+            }
+        }
+        let dot = ReferenceKernels.dot(format: format, row: row, activations: x, count: columns)
+        #expect(abs(dot - exact) <= bound, "\(format): \(dot) vs \(exact)")
+        #expect(abs(dot - exact) > 0, "activations are quantized, so the two should differ a little")
+    }
+
     @Test("The public entry point uses the active path")
     func publicEntryPoint() {
         #expect(KernelPath.available.contains(KernelPath.active))
