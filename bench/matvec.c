@@ -16,7 +16,8 @@ static double seconds(clockid_t clock) {
 }
 
 static void bench(const tern_kernels *k, tern_pool *pool, int format, int64_t rows, int64_t columns, int copies, int64_t batch) {
-    const size_t row_bytes = columns / 32 * (format == TERN_Q4_1 ? 20 : format == TERN_Q4_0 ? 18 : 34);
+    const size_t row_bytes = format == TERN_F32 ? columns * 4 : format == TERN_F16 || format == TERN_BF16 ? columns * 2
+                             : columns / 32 * (format == TERN_Q4_1 ? 20 : format == TERN_Q4_0 ? 18 : 34);
     const size_t matrix = row_bytes * rows;
     float *values = malloc(sizeof(float) * columns * batch);
     for (int64_t i = 0; i < columns * batch; i++) values[i] = (float)((i * 7919) % 1000) / 1000.0f - 0.5f;
@@ -27,11 +28,11 @@ static void bench(const tern_kernels *k, tern_pool *pool, int format, int64_t ro
         k->quantize_row(format, row, weights + r * row_bytes, columns);
     }
     for (int c = 1; c < copies; c++) memcpy(weights + c * matrix, weights, matrix);
-    void *prepared = malloc(k->prepared_bytes(format, columns) * batch);
+    void *prepared = malloc(k->prepared_bytes(format, columns) * batch + 1);
     for (int64_t b = 0; b < batch; b++) k->prepare(format, values + b * columns, columns, (char *)prepared + b * k->prepared_bytes(format, columns));
     float *output = malloc(sizeof(float) * rows * batch);
     const int64_t chunks = tern_pool_thread_count(pool) * 4;
-    tern_matmul j = {k, format, weights, rows, columns, prepared, batch, output, (rows + chunks - 1) / chunks, 0};
+    tern_matmul j = {k, format, weights, rows, columns, k->prepared_bytes(format, columns) ? prepared : (void *)values, batch, output, (rows + chunks - 1) / chunks, 0};
     // Warm up, then time enough iterations for ~0.3 s.
     for (int c = 0; c < copies; c++) { j.weights = weights + c * matrix; { j.next_chunk = 0; tern_pool_run(pool, tern_matmul_job, &j); } }
     // Best of many short trials: on a shared machine the minimum is the

@@ -19,6 +19,7 @@ static inline __attribute__((always_inline)) void dot_q4_x4(const uint8_t *row, 
         mins[v] = _mm_setzero_ps();
     }
     for (int64_t i = 0; i < blocks; i++, row += stride) {
+        prefetch_ahead(row);
         const __m128 scales = has_min ? _mm_cvtph_ps(_mm_cvtsi32_si128((int)tern_load_u32(row)))
                                       : _mm_cvtph_ps(_mm_set1_epi16((short)tern_load_u16(row)));
         const __m256i qx = unpack_nibbles(row + (has_min ? 4 : 2));
@@ -39,6 +40,7 @@ static inline __attribute__((always_inline)) void dot_q8_x4(const uint8_t *row, 
     __m256 acc[TERN_X4];
     for (int v = 0; v < TERN_X4; v++) acc[v] = _mm256_setzero_ps();
     for (int64_t i = 0; i < blocks; i++, row += stride) {
+        prefetch_ahead(row);
         const __m256 dx = _mm256_set1_ps(_cvtsh_ss(tern_load_u16(row)));
         const __m256i qx = _mm256_loadu_si256((const __m256i *)(row + offset));
         const __m256i ux = _mm256_sign_epi8(qx, qx);
@@ -59,6 +61,7 @@ static inline __attribute__((always_inline)) void dot_q8_x4(const uint8_t *row, 
         for (int v = 0; v < TERN_X4; v++) acc[v] = _mm256_setzero_ps();                               \
         int64_t i = 0;                                                                                \
         for (; i + 8 <= n; i += 8) {                                                                  \
+            prefetch_ahead(w + i);                                                                    \
             const __m256 wv = LOAD(w + i);                                                            \
             for (int v = 0; v < TERN_X4; v++)                                                         \
                 acc[v] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x + v * n + i), acc[v]);                 \
@@ -100,6 +103,31 @@ static void rows_x4(int format, const uint8_t *weights, size_t row_bytes, int64_
     }
 }
 
+// Two adjacent q4 rows against one vector: rows of a few hundred bytes are
+// short, so sharing the loop and the final reductions between two rows saves
+// a noticeable share of the per-row cost (+25% at 576 columns). Only for rows
+// up to TERN_SHORT_ROW bytes, where the two rows still read as one stream:
+// with 960-byte rows, interleaving two rows halved DRAM throughput.
+#define TERN_SHORT_ROW 512
+
+static inline __attribute__((always_inline)) void dot_q4_2rows(const uint8_t *row, size_t row_bytes, const int has_min,
+                                                               const tern_act_block *y, int64_t blocks, float *out) {
+    const size_t stride = has_min ? sizeof(tern_block_q4_1) : sizeof(tern_block_q4_0);
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    __m128 mins0 = _mm_setzero_ps(), mins1 = _mm_setzero_ps();
+    for (int64_t i = 0; i < blocks; i++, row += stride, y++) {
+        prefetch_ahead(row + row_bytes);
+        q4_block(row, has_min, y, &acc0, &mins0);
+        q4_block(row + row_bytes, has_min, y, &acc1, &mins1);
+    }
+    // (sums of row 0, sums of row 1) in one pass of horizontal adds.
+    __m256 pair = _mm256_hadd_ps(acc0, acc1);  // per 128-bit lane: r0 r0 r1 r1
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(pair), _mm256_extractf128_ps(pair, 1));
+    s = _mm_hadd_ps(s, s);  // r0 r1 r0 r1
+    out[0] = _mm_cvtss_f32(s) + _mm_cvtss_f32(_mm_movehdup_ps(mins0));
+    out[1] = _mm_cvtss_f32(_mm_movehdup_ps(s)) + _mm_cvtss_f32(_mm_movehdup_ps(mins1));
+}
+
 // output[b * rows + r] for rows [r0, r1) and one vector b.
 static void rows_x1(int format, const uint8_t *weights, size_t row_bytes, int64_t rows, int64_t columns,
                     int64_t r0, int64_t r1, const void *activations, size_t act_bytes, int64_t b, float *output) {
@@ -107,6 +135,13 @@ static void rows_x1(int format, const uint8_t *weights, size_t row_bytes, int64_
     const float *xf = (const float *)activations + b * columns;
     const tern_act_block *xq = (const tern_act_block *)((const uint8_t *)activations + (size_t)b * act_bytes);
     float *out = output + b * rows;
+    if ((format == TERN_Q4_0 || format == TERN_Q4_1) && row_bytes <= TERN_SHORT_ROW) {
+        for (; r0 + 2 <= r1; r0 += 2) {
+            const uint8_t *row = weights + (size_t)r0 * row_bytes;
+            if (format == TERN_Q4_1) dot_q4_2rows(row, row_bytes, 1, xq, blocks, out + r0);
+            else dot_q4_2rows(row, row_bytes, 0, xq, blocks, out + r0);
+        }
+    }
     for (int64_t r = r0; r < r1; r++) {
         const uint8_t *row = weights + (size_t)r * row_bytes;
         switch (format) {

@@ -15,6 +15,7 @@ struct MatMulTests {
         Shape(rows: 33, columns: 160, batch: 3, threads: 2),
         Shape(rows: 2, columns: 64, batch: 5, threads: 3),
         Shape(rows: 37, columns: 64, batch: 9, threads: 2),
+        Shape(rows: 5, columns: 1024, batch: 1, threads: 2),  // long rows: the one-row q4 kernel
     ]
 
     static let formats: [WeightFormat] = [.f32, .f16, .bf16, .q4_0, .q4_1, .q8_0, .q8_1]
