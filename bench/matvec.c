@@ -1,5 +1,6 @@
 // Matrix-vector throughput of the CTernKernels matmul (weights GB/s).
-// Build and run with bench/matvec.sh; not part of the package.
+// Build and run with bench/matvec.sh [path] [ggml type id] [compute]; the third
+// argument times an L1-resident matrix (pure compute). Not part of the package.
 #include "tern_kernels.h"
 
 #include <stdio.h>
