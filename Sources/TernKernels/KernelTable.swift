@@ -11,6 +11,7 @@ struct KernelTable: @unchecked Sendable {  // points at immutable static C table
         Int32, UnsafeRawPointer?, Int64, Int64, Int64, Int64, UnsafeRawPointer?, Int64, UnsafeMutablePointer<Float>?
     ) -> Void
 
+    let table: UnsafePointer<tern_kernels>
     let name: String
     let quantizeRow: RowConversion
     let dequantizeRow: RowExpansion
@@ -39,10 +40,11 @@ struct KernelTable: @unchecked Sendable {  // points at immutable static C table
     }
 
     private init?(_ table: UnsafePointer<tern_kernels>?) {
-        guard let t = table?.pointee, let name = t.name, let quantizeRow = t.quantize_row,
+        guard let table, case let t = table.pointee, let name = t.name, let quantizeRow = t.quantize_row,
             let dequantizeRow = t.dequantize_row, let preparedBytes = t.prepared_bytes, let prepare = t.prepare,
             let multiplyRows = t.multiply_rows
         else { return nil }
+        self.table = table
         self.name = String(cString: name)
         self.quantizeRow = quantizeRow
         self.dequantizeRow = dequantizeRow

@@ -20,9 +20,9 @@ public enum MatMul {
 
     /// output[b · rows + r] = Σ_c W[r, c] · input[b · columns + c], for b < batch, r < rows.
     ///
-    /// Each thread takes a contiguous range of rows and reads each weight row
-    /// once for the whole batch, so a batched decode step or a prefill chunk
-    /// streams the weights from memory once. Allocates nothing.
+    /// Threads claim contiguous chunks of rows and read each weight row once
+    /// for the whole batch, so a batched decode step or a prefill chunk streams
+    /// the weights from memory once. Allocates nothing.
     /// - Parameters:
     ///   - weights: `rows` packed rows of `columns` values in `format` (row-major,
     ///     ggml layout), `rows · format.rowBytes(columns)` bytes.
@@ -69,13 +69,15 @@ public enum MatMul {
             }
             activations = UnsafeRawPointer(scratch)
         }
-        pool.run { index, count in
-            let begin = rows * index / count
-            let end = rows * (index + 1) / count
-            guard begin < end else { return }
-            kernels.multiplyRows(
-                formatID, weights, Int64(rows), Int64(columns), Int64(begin), Int64(end), activations, Int64(batch),
-                output)
+        // Rows go out in chunks that threads claim as they come free: about four
+        // per thread, so a thread whose core is busy delays little.
+        let chunks = pool.threadCount == 1 ? 1 : pool.threadCount * 4
+        var product = tern_matmul(
+            kernels: kernels.table, format: formatID, weights: weights, rows: Int64(rows), columns: Int64(columns),
+            activations: activations, batch: Int64(batch), output: output,
+            chunk_rows: Int64(max(16, (rows + chunks - 1) / chunks)), next_chunk: 0)
+        withUnsafeMutablePointer(to: &product) { product in
+            tern_pool_run(pool.pool, tern_matmul_job, product)
         }
     }
 }

@@ -3,12 +3,15 @@ import CTernKernels
 /// A fixed set of threads that run one job at a time, for splitting a matrix
 /// product (or any loop) across cores.
 ///
-/// Workers persist between jobs: they spin for about 0.1 ms after a job, so the
-/// next matrix product of a decode step starts without a wake-up, then park on
-/// a futex so an idle pool uses no CPU. The calling thread does its share as
-/// thread 0. `run` allocates nothing.
+/// Workers persist between jobs: they poll for about 0.1 ms after a job (spin,
+/// then yield), so the next matrix product of a decode step starts without a
+/// wake-up, then park on a futex so an idle pool uses no CPU. The calling
+/// thread runs index 0. Indices 1... go to whichever thread is free first, the
+/// caller included: when another process holds a core and a worker cannot run,
+/// the caller does that share instead of waiting. `run` allocates nothing.
 public final class ThreadPool: @unchecked Sendable {  // the C pool synchronizes itself
-    private let pool: OpaquePointer
+    /// The C pool (`tern_pool *`), for kernels that run C jobs on it directly.
+    let pool: OpaquePointer
 
     /// Threads that run each job, the caller included.
     public let threadCount: Int
@@ -30,10 +33,11 @@ public final class ThreadPool: @unchecked Sendable {  // the C pool synchronizes
         tern_pool_destroy(pool)
     }
 
-    /// Runs `body(threadIndex, threadCount)` once on every thread of the pool and
-    /// returns when all have finished. `body` runs concurrently with itself, so
-    /// it must only write memory that belongs to its own index. Call `run` from
-    /// one thread at a time, and not from inside `body`.
+    /// Runs `body(threadIndex, threadCount)` once for every index below
+    /// `threadCount`, spread over the pool's threads, and returns when all have
+    /// finished. `body` runs concurrently with itself, so it must only write
+    /// memory that belongs to its own index. Call `run` from one thread at a
+    /// time, and not from inside `body`.
     public func run(_ body: (Int, Int) -> Void) {
         withoutActuallyEscaping(body) { body in
             var job = body

@@ -14,6 +14,8 @@ struct MatMulTests {
         Shape(rows: 33, columns: 256, batch: 1, threads: 1),
         Shape(rows: 33, columns: 160, batch: 3, threads: 2),
         Shape(rows: 2, columns: 64, batch: 5, threads: 3),
+        Shape(rows: 37, columns: 64, batch: 9, threads: 2),
+        Shape(rows: 5, columns: 1024, batch: 1, threads: 2),  // long rows: the one-row q4 kernel
     ]
 
     static let formats: [WeightFormat] = [.f32, .f16, .bf16, .q4_0, .q4_1, .q8_0, .q8_1]
@@ -63,8 +65,31 @@ struct MatMulTests {
     @Test("Float rows need not be whole vectors", arguments: [WeightFormat.f32, .f16, .bf16])
     func oddFloatColumns(format: WeightFormat) throws {
         for kernels in KernelTable.available {
-            try check(format: format, shape: Shape(rows: 5, columns: 45, batch: 2, threads: 2), kernels: kernels)
+            try check(format: format, shape: Shape(rows: 5, columns: 45, batch: 6, threads: 2), kernels: kernels)
         }
+    }
+
+    @Test("The reference dot product equals the f32 dot of the dequantized row, up to activation rounding",
+          arguments: [WeightFormat.q4_0, .q4_1, .q8_0, .q8_1])
+    func referenceDotMatchesDequantized(format: WeightFormat) {
+        let columns = 256
+        let row = TestData.packedWeights(format: format, rows: 1, columns: columns, seed: 31)
+        let x = TestData.floats(columns, seed: 32)
+        var w = [Float](repeating: 0, count: columns)
+        ReferenceKernels.dequantizeRow(format: format, source: row, destination: &w, count: columns)
+        var exact: Float = 0
+        var bound: Float = 1e-5
+        for block in 0..<columns / 32 {
+            // Each activation moves by at most half its block's step (amax / 127) when quantized.
+            let step = (block * 32..<block * 32 + 32).map { abs(x[$0]) }.max()! / 127
+            for c in block * 32..<block * 32 + 32 {
+                exact += w[c] * x[c]
+                bound += abs(w[c]) * step * 0.5 * 1.01
+            }
+        }
+        let dot = ReferenceKernels.dot(format: format, row: row, activations: x, count: columns)
+        #expect(abs(dot - exact) <= bound, "\(format): \(dot) vs \(exact)")
+        #expect(abs(dot - exact) > 0, "activations are quantized, so the two should differ a little")
     }
 
     @Test("The public entry point uses the active path")

@@ -88,6 +88,20 @@ struct QuantizationTests {
         #expect(reference == fast)
     }
 
+    @Test("Fast dequantization of arbitrary bytes matches the reference", arguments: WeightFormat.allCases)
+    func arbitraryBytes(format: WeightFormat) throws {
+        let count = 32 * 8
+        var random = SeededGenerator(seed: 13)
+        let bytes = (0..<(try #require(format.rowBytes(count)))).map { _ in UInt8.random(in: 0...255, using: &random) }
+        var reference = [Float](repeating: 0, count: count)
+        var fast = [Float](repeating: 1, count: count)
+        ReferenceKernels.dequantizeRow(format: format, source: bytes, destination: &reference, count: count)
+        RowQuantization.dequantizeRow(format: format, source: bytes, destination: &fast, count: count)
+        for i in 0..<count {
+            #expect(reference[i].bitPattern == fast[i].bitPattern || (reference[i].isNaN && fast[i].isNaN))
+        }
+    }
+
     @Test("Every kernel path prepares activations bit-identically", arguments: [WeightFormat.q4_0, .q4_1, .q8_0])
     func preparedActivationsAgree(format: WeightFormat) {
         let columns = 32 * 9

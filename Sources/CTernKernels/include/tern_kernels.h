@@ -90,6 +90,28 @@ void tern_pool_run(tern_pool *pool, tern_pool_job job, void *context);
 /// Stop and join the workers, then free the pool.
 void tern_pool_destroy(tern_pool *pool);
 
+// MARK: - Threaded matrix product
+
+/// One matrix product shared by a pool's threads: rows are cut into chunks of
+/// `chunk_rows` that threads claim in turn, so a thread that starts late (its
+/// core was busy) still takes a share and a slow one holds up little.
+/// Fill every field, with `next_chunk` = 0, then run `tern_matmul_job` on a pool.
+typedef struct tern_matmul {
+    const tern_kernels *kernels;
+    int format;
+    const void *weights;
+    int64_t rows;
+    int64_t columns;
+    const void *activations;  // f32 input or prepared vectors, as multiply_rows takes
+    int64_t batch;
+    float *output;
+    int64_t chunk_rows;
+    int64_t next_chunk;  // claimed atomically
+} tern_matmul;
+
+/// A `tern_pool_job` whose context is a `tern_matmul`.
+void tern_matmul_job(void *context, int64_t thread_index, int64_t thread_count);
+
 #ifdef __cplusplus
 }
 #endif
