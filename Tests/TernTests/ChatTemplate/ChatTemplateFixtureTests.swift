@@ -108,8 +108,8 @@ struct ChatTemplateFixtureTests {
           .enabled(if: FileManager.default.fileExists(atPath: "/tmp/model/smollm2-q4_1.gguf")))
     func smolLM2FixtureMatchesModel() throws {
         let model = try GGUFFile(path: "/tmp/model/smollm2-q4_1.gguf")
-        let stored = try #require(model.string("tokenizer.chat_template"))
-        #expect(stored == (try Self.fixture("SmolLM2-135M-Instruct")))
+        let stored = try #require(try ChatTemplate.stored(in: model))
+        #expect(stored.source == (try Self.fixture("SmolLM2-135M-Instruct")))
     }
 
     @Test("Mistral's raise_exception surfaces the template's own message")
