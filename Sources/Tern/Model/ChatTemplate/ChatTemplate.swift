@@ -76,9 +76,11 @@ public struct ChatTemplate: Sendable {
         ])
     }
 
-    /// Renders with arbitrary variables (for tests of the template language itself).
-    func render(variables: [String: JinjaValue]) throws(ChatTemplateError) -> String {
-        var interpreter = JinjaInterpreter(variables: variables)
+    /// Renders with arbitrary variables and step budget (for tests of the template language).
+    func render(
+        variables: [String: JinjaValue], maximumSteps: Int = JinjaInterpreter.defaultMaximumSteps
+    ) throws(ChatTemplateError) -> String {
+        var interpreter = JinjaInterpreter(variables: variables, maximumSteps: maximumSteps)
         do {
             return try interpreter.render(nodes)
         } catch {

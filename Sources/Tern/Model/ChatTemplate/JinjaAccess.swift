@@ -10,6 +10,8 @@ enum JinjaAccess {
             return dict[name] ?? .undefined(path)
         case let .namespace(namespace):
             return namespace.attributes[name] ?? .undefined(path)
+        case let .loop(state):
+            return state.field(name) ?? .undefined(path)
         default:
             return .undefined(path)
         }

@@ -16,7 +16,7 @@ enum JinjaGlobals {
     }
 
     /// Most items `range()` may produce, so a hostile template cannot exhaust memory.
-    static let maximumRangeCount = 1_000_000
+    static let maximumRangeCount = 100_000
 
     static func call(_ name: String, _ arguments: JinjaCallArguments) throws(JinjaFailure) -> JinjaValue {
         switch name {

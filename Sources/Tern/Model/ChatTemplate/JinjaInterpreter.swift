@@ -9,11 +9,20 @@ struct JinjaInterpreter {
     var scopes: [[String: JinjaValue]]
     var output = ""
     var macroDepth = 0
+    /// Statements and loop iterations run so far; bounded by `maximumSteps` so nested loops in a
+    /// hostile template cannot hang a request.
+    var steps = 0
+    let maximumSteps: Int
 
     static let maximumMacroDepth = 100
+    /// Generous: a real template spends tens of steps per message.
+    static let defaultMaximumSteps = 1_000_000
+    /// Longest prompt text a render may produce (bytes of UTF-8).
+    static let maximumOutputLength = 1 << 26
 
-    init(variables: [String: JinjaValue]) {
+    init(variables: [String: JinjaValue], maximumSteps: Int = defaultMaximumSteps) {
         scopes = [JinjaGlobals.values.merging(variables) { _, caller in caller }]
+        self.maximumSteps = maximumSteps
     }
 
     enum Flow {
@@ -42,7 +51,19 @@ struct JinjaInterpreter {
         return .normal
     }
 
+    /// Counts one statement or loop iteration against the budget.
+    private mutating func step() throws(JinjaFailure) {
+        steps += 1
+        guard steps <= maximumSteps else {
+            throw .runtime("the template ran more than \(maximumSteps) statements; it may loop without end")
+        }
+        guard output.utf8.count <= Self.maximumOutputLength else {
+            throw .runtime("the template produced more than \(Self.maximumOutputLength) bytes")
+        }
+    }
+
     private mutating func executeNode(_ node: JinjaNode) throws(JinjaFailure) -> Flow {
+        try step()
         switch node {
         case let .text(text):
             output += text
@@ -88,6 +109,7 @@ struct JinjaInterpreter {
         if let filter = loop.filter {
             var kept: [JinjaValue] = []
             for item in items {
+                try step()
                 scopes.append(try bind(loop.targets, to: item))
                 defer { scopes.removeLast() }
                 if try evaluate(filter).isTruthy { kept.append(item) }
@@ -96,18 +118,9 @@ struct JinjaInterpreter {
         }
         if items.isEmpty { return try execute(loop.otherwise) }
         for (index, item) in items.enumerated() {
+            try step()
             var scope = try bind(loop.targets, to: item)
-            scope["loop"] = .dict(JinjaDict([
-                ("index", .int(index + 1)),
-                ("index0", .int(index)),
-                ("revindex", .int(items.count - index)),
-                ("revindex0", .int(items.count - index - 1)),
-                ("first", .bool(index == 0)),
-                ("last", .bool(index == items.count - 1)),
-                ("length", .int(items.count)),
-                ("previtem", index > 0 ? items[index - 1] : .undefined("loop.previtem")),
-                ("nextitem", index + 1 < items.count ? items[index + 1] : .undefined("loop.nextitem")),
-            ]))
+            scope["loop"] = .loop(JinjaLoopState(items: items, index: index))
             scopes.append(scope)
             defer { scopes.removeLast() }
             if try execute(loop.body) == .breakLoop { break }

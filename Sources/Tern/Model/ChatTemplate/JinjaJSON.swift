@@ -64,7 +64,7 @@ struct JinjaJSON {
             try write(.dict(namespace.attributes), level: level, into: &out)
         case let .undefined(what):
             throw .runtime("'\(what)' is undefined and cannot be converted to JSON")
-        case .macro, .function:
+        case .macro, .function, .loop:
             throw .runtime("a \(value.typeName) cannot be converted to JSON")
         }
     }

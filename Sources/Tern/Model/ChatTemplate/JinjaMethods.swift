@@ -62,7 +62,8 @@ enum JinjaMethods {
             return .int(JinjaText.find(try requiredString(0, "sub"), in: text) ?? -1)
         case "count":
             let needle = try requiredString(0, "sub")
-            return .int(JinjaText.split(text, separator: needle.isEmpty ? nil : needle).count - 1)
+            if needle.isEmpty { return .int(text.unicodeScalars.count + 1) }
+            return .int(JinjaText.split(text, separator: needle).count - 1)
         case "join":
             let items = try (arguments.value(0, "iterable") ?? .list([])).iterated()
             var parts: [String] = []

@@ -2,12 +2,15 @@
 /// strings and lists, `/` always gives a float, `//` and `%` floor toward negative infinity,
 /// `~` joins the printed forms. Integer overflow and division by zero are errors, never crashes.
 enum JinjaOperators {
-    /// Longest string `*` may build, so a hostile template cannot exhaust memory in one step.
+    /// Longest string or list `+`, `~` and `*` may build, so a hostile template cannot exhaust memory.
     static let maximumRepeatedLength = 1 << 24
 
     static func apply(_ op: JinjaBinaryOperator, _ left: JinjaValue, _ right: JinjaValue) throws(JinjaFailure) -> JinjaValue {
         switch op {
-        case .concat: return .string(left.text + right.text)
+        case .concat:
+            let (a, b) = (left.text, right.text)
+            guard a.utf8.count + b.utf8.count <= maximumRepeatedLength else { throw .runtime("string grew too long") }
+            return .string(a + b)
         case .equal: return .bool(left.equals(right))
         case .notEqual: return .bool(!left.equals(right))
         case .less, .lessEqual, .greater, .greaterEqual: return .bool(try compare(op, left, right))
@@ -21,8 +24,12 @@ enum JinjaOperators {
             }
         }
         switch (op, left, right) {
-        case let (.add, .string(a), .string(b)): return .string(a + b)
-        case let (.add, .list(a), .list(b)): return .list(a + b)
+        case let (.add, .string(a), .string(b)):
+            guard a.utf8.count + b.utf8.count <= maximumRepeatedLength else { throw .runtime("string grew too long") }
+            return .string(a + b)
+        case let (.add, .list(a), .list(b)):
+            guard a.count + b.count <= maximumRepeatedLength else { throw .runtime("list grew too long") }
+            return .list(a + b)
         case let (.multiply, .string(text), .int(count)), let (.multiply, .int(count), .string(text)):
             guard count <= 0 || text.utf8.count <= maximumRepeatedLength / count else {
                 throw .runtime("string repeated \(count) times is too long")

@@ -17,6 +17,8 @@ enum JinjaValue {
     case macro(JinjaMacro)
     /// A global function such as `raise_exception` or `range`.
     case function(String)
+    /// The `loop` variable inside a for loop; its fields are computed when read.
+    case loop(JinjaLoopState)
 
     var isUndefined: Bool {
         if case .undefined = self { return true }
@@ -37,7 +39,7 @@ enum JinjaValue {
         case let .string(value): !value.isEmpty
         case let .list(items): !items.isEmpty
         case let .dict(dict): !dict.isEmpty
-        case .namespace, .macro, .function: true
+        case .namespace, .macro, .function, .loop: true
         }
     }
 
@@ -55,6 +57,7 @@ enum JinjaValue {
         case .namespace: "Namespace"
         case .macro: "macro"
         case .function: "function"
+        case .loop: "LoopContext"
         }
     }
 
@@ -78,21 +81,26 @@ enum JinjaValue {
     }
 
     /// Python's `repr()`, used for values nested inside printed lists and dicts.
-    var repr: String {
-        switch self {
+    var repr: String { repr(depth: 0) }
+
+    /// A namespace can contain itself, so printing stops descending at a fixed depth.
+    private func repr(depth: Int) -> String {
+        guard depth < 100 else { return "..." }
+        return switch self {
         case .undefined: ""
         case .none: "None"
         case let .bool(value): value ? "True" : "False"
         case let .int(value): String(value)
         case let .float(value): Self.pythonFloat(value)
         case let .string(value): JinjaStringEscapes.pythonRepr(value)
-        case let .list(items): "[" + items.map(\.repr).joined(separator: ", ") + "]"
+        case let .list(items): "[" + items.map { $0.repr(depth: depth + 1) }.joined(separator: ", ") + "]"
         case let .dict(dict):
-            "{" + dict.entries.map { $0.key.repr + ": " + $0.value.repr }
+            "{" + dict.entries.map { $0.key.repr + ": " + $0.value.repr(depth: depth + 1) }
                 .joined(separator: ", ") + "}"
-        case let .namespace(namespace): "<Namespace " + JinjaValue.dict(namespace.attributes).repr + ">"
+        case let .namespace(namespace): "<Namespace " + JinjaValue.dict(namespace.attributes).repr(depth: depth + 1) + ">"
         case let .macro(macro): "<Macro '\(macro.name)'>"
         case let .function(name): "<function \(name)>"
+        case let .loop(state): "<LoopContext \(state.index + 1)/\(state.items.count)>"
         }
     }
 
@@ -156,6 +164,29 @@ enum JinjaValue {
         case let .int(value): return value
         case let .bool(value): return value ? 1 : 0
         default: throw .runtime("\(role) must be an integer, not \(typeName)")
+        }
+    }
+}
+
+/// Where a for loop is: the (filtered) items and the current position. Cheap to create per
+/// iteration, since the items array is shared, not copied.
+struct JinjaLoopState {
+    var items: [JinjaValue]
+    var index: Int
+
+    /// `loop.index`, `loop.first`, ... as Jinja defines them.
+    func field(_ name: String) -> JinjaValue? {
+        switch name {
+        case "index": .int(index + 1)
+        case "index0": .int(index)
+        case "revindex": .int(items.count - index)
+        case "revindex0": .int(items.count - index - 1)
+        case "first": .bool(index == 0)
+        case "last": .bool(index == items.count - 1)
+        case "length": .int(items.count)
+        case "previtem": index > 0 ? items[index - 1] : nil
+        case "nextitem": index + 1 < items.count ? items[index + 1] : nil
+        default: nil
         }
     }
 }
