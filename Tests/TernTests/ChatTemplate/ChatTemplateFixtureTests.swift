@@ -104,10 +104,9 @@ struct ChatTemplateFixtureTests {
         #expect(rendered == testCase.expected)
     }
 
-    @Test("the SmolLM2 fixture is the template stored in the real model",
-          .enabled(if: FileManager.default.fileExists(atPath: "/tmp/model/smollm2-q4_1.gguf")))
+    @Test("the SmolLM2 fixture is the template stored in the real model")
     func smolLM2FixtureMatchesModel() throws {
-        let model = try GGUFFile(path: "/tmp/model/smollm2-q4_1.gguf")
+        let model = try GGUFFile(path: TestModel.path())
         let stored = try #require(try ChatTemplate.stored(in: model))
         #expect(stored.source == (try Self.fixture("SmolLM2-135M-Instruct")))
     }
