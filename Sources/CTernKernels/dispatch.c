@@ -6,17 +6,20 @@
 
 static const tern_kernels portable_kernels = {
     "portable", tern_portable_quantize_row, tern_portable_dequantize_row, tern_portable_prepared_bytes,
-    tern_portable_prepare, tern_portable_multiply_rows,
+    tern_portable_prepare, tern_portable_multiply_rows, tern_portable_convert_f16, tern_portable_attend_f16,
+    tern_portable_multiply_rows_float,
 };
 
 #if defined(__x86_64__) || defined(__i386__)
 static const tern_kernels avx2_kernels = {
     "avx2", tern_portable_quantize_row, tern_portable_dequantize_row, tern_portable_prepared_bytes,
-    tern_avx2_prepare, tern_avx2_multiply_rows,
+    tern_avx2_prepare, tern_avx2_multiply_rows, tern_avx2_convert_f16, tern_avx2_attend_f16,
+    tern_avx2_multiply_rows_float,
 };
 static const tern_kernels avx512vnni_kernels = {
     "avx512vnni", tern_portable_quantize_row, tern_portable_dequantize_row, tern_portable_prepared_bytes,
-    tern_avx512vnni_prepare, tern_avx512vnni_multiply_rows,
+    tern_avx512vnni_prepare, tern_avx512vnni_multiply_rows, tern_avx2_convert_f16, tern_avx2_attend_f16,
+    tern_avx2_multiply_rows_float,
 };
 
 static int cpu_has_avx2(void) {
@@ -33,11 +36,13 @@ static int cpu_has_avx512vnni(void) {
 #if defined(__aarch64__)
 static const tern_kernels neon_kernels = {
     "neon", tern_portable_quantize_row, tern_portable_dequantize_row, tern_portable_prepared_bytes,
-    tern_neon_prepare, tern_neon_multiply_rows,
+    tern_neon_prepare, tern_neon_multiply_rows, tern_portable_convert_f16, tern_portable_attend_f16,
+    tern_portable_multiply_rows_float,
 };
 static const tern_kernels neon_dotprod_kernels = {
     "neon-dotprod", tern_portable_quantize_row, tern_portable_dequantize_row, tern_portable_prepared_bytes,
-    tern_neon_prepare, tern_neon_dotprod_multiply_rows,
+    tern_neon_prepare, tern_neon_dotprod_multiply_rows, tern_portable_convert_f16, tern_portable_attend_f16,
+    tern_portable_multiply_rows_float,
 };
 
 #if defined(__linux__)

@@ -1,56 +1,49 @@
-import Foundation
-
-/// Causal grouped-query attention of one query token over a contiguous cache.
+/// Causal grouped-query attention over an f16 key/value cache.
 ///
-/// The cache holds `length` positions, each `kvDimension = kvHeads · headDimension`
-/// floats; query head h reads kv head `h / (heads / kvHeads)`.
+/// The cache holds, per position, `kvHeads · headDimension` keys and as many
+/// values, both f16 (as llama.cpp keeps them: half the memory of f32). Query
+/// head h reads kv head `h / (heads / kvHeads)`.
 public enum Attention {
     /// - Parameters:
-    ///   - query: (heads, headDimension) for one token.
-    ///   - keys, values: (length, kvHeads · headDimension), positions 0..<length.
+    ///   - query: (heads, headDimension) f32 for one token.
+    ///   - keys, values: (length, kvHeads · headDimension) f16, positions 0..<length.
     ///   - output: (heads, headDimension).
     ///   - scores: scratch of at least `length` floats.
     ///   - headRange: the heads to compute (threads split heads).
     public static func attend(
-        query: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
+        query: UnsafePointer<Float>, keys: UnsafePointer<UInt16>, values: UnsafePointer<UInt16>,
         length: Int, heads: Int, kvHeads: Int, headDimension: Int,
-        output: UnsafeMutablePointer<Float>, scores: UnsafeMutablePointer<Float>, headRange: Range<Int>
+        output: UnsafeMutablePointer<Float>, scores: UnsafeMutablePointer<Float>, headRange: Range<Int>,
+        kernels: Kernels = .best
     ) {
+        precondition(headDimension <= 1024)  // the C kernel's stack buffer; ModelConfig validates this
         let group = heads / kvHeads
-        let kvDimension = kvHeads * headDimension
+        let stride = kvHeads * headDimension
         let scale = 1 / Float(headDimension).squareRoot()
         for h in headRange {
-            let q = query + h * headDimension
             let kvOffset = (h / group) * headDimension
-            for t in 0..<length {
-                scores[t] = dot(q, keys + t * kvDimension + kvOffset, headDimension) * scale
-            }
-            Softmax.apply(scores, count: length)
-            let out = output + h * headDimension
-            out.update(repeating: 0, count: headDimension)
-            for t in 0..<length {
-                axpy(scores[t], values + t * kvDimension + kvOffset, out, headDimension)
-            }
+            kernels.table.attendF16(
+                query + h * headDimension, keys + kvOffset, values + kvOffset, Int64(length), Int64(stride),
+                Int64(headDimension), scale, scores, output + h * headDimension)
         }
     }
 
-    @inline(__always)
-    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
-        var acc = SIMD8<Float>()
-        var i = 0
-        while i + 8 <= n {
-            // `+= *`, not addProduct: without FMA in the baseline that is a libm call per lane.
-            acc += UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self)
-                * UnsafeRawPointer(b + i).loadUnaligned(as: SIMD8<Float>.self)
-            i += 8
-        }
-        var sum = acc.sum()
-        while i < n { sum += a[i] * b[i]; i += 1 }
-        return sum
+    /// Converts `count` floats to f16 bit patterns (round to nearest even), for writing the cache.
+    public static func convertToHalf(
+        _ source: UnsafePointer<Float>, _ destination: UnsafeMutablePointer<UInt16>, count: Int, kernels: Kernels = .best
+    ) {
+        kernels.table.convertF16(source, destination, Int64(count))
     }
+}
 
-    @inline(__always)
-    static func axpy(_ w: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
-        for i in 0..<n { y[i] += w * x[i] }
-    }
+/// A choice of kernel implementation for the functions that take one; `.best`
+/// is the fastest this CPU runs, `.named("portable")` forces another (tests).
+public struct Kernels: Sendable {
+    let table: KernelTable
+
+    public static var best: Kernels { Kernels(table: .best) }
+
+    public static func named(_ name: String) -> Kernels? { KernelTable.named(name).map(Kernels.init) }
+
+    public var name: String { table.name }
 }

@@ -11,6 +11,12 @@ struct KernelTable: @unchecked Sendable {  // points at immutable static C table
         Int32, UnsafeRawPointer?, Int64, Int64, Int64, Int64, UnsafeRawPointer?, Int64, UnsafeMutablePointer<Float>?
     ) -> Void
 
+    typealias ConvertF16 = @convention(c) (UnsafePointer<Float>?, UnsafeMutablePointer<UInt16>?, Int64) -> Void
+    typealias AttendF16 = @convention(c) (
+        UnsafePointer<Float>?, UnsafePointer<UInt16>?, UnsafePointer<UInt16>?, Int64, Int64, Int64, Float,
+        UnsafeMutablePointer<Float>?, UnsafeMutablePointer<Float>?
+    ) -> Void
+
     let table: UnsafePointer<tern_kernels>
     let name: String
     let quantizeRow: RowConversion
@@ -18,6 +24,8 @@ struct KernelTable: @unchecked Sendable {  // points at immutable static C table
     let preparedBytes: PreparedBytes
     let prepare: Prepare
     let multiplyRows: MultiplyRows
+    let convertF16: ConvertF16
+    let attendF16: AttendF16
 
     /// Every path name the C target knows, fastest last.
     static let allNames = ["portable", "neon", "neon-dotprod", "avx2", "avx512vnni"]
@@ -42,7 +50,7 @@ struct KernelTable: @unchecked Sendable {  // points at immutable static C table
     private init?(_ table: UnsafePointer<tern_kernels>?) {
         guard let table, case let t = table.pointee, let name = t.name, let quantizeRow = t.quantize_row,
             let dequantizeRow = t.dequantize_row, let preparedBytes = t.prepared_bytes, let prepare = t.prepare,
-            let multiplyRows = t.multiply_rows
+            let multiplyRows = t.multiply_rows, let convertF16 = t.convert_f16, let attendF16 = t.attend_f16
         else { return nil }
         self.table = table
         self.name = String(cString: name)
@@ -51,6 +59,8 @@ struct KernelTable: @unchecked Sendable {  // points at immutable static C table
         self.preparedBytes = preparedBytes
         self.prepare = prepare
         self.multiplyRows = multiplyRows
+        self.convertF16 = convertF16
+        self.attendF16 = attendF16
     }
 }
 

@@ -8,6 +8,16 @@ import CTernKernels
 /// weights, q8_0-style otherwise) and every block product is summed in integers.
 /// Float weights (f32, f16, bf16) are multiplied with the f32 input directly.
 public enum MatMul {
+    /// How activations meet quantized weights.
+    public enum Activations: Sendable {
+        /// Quantized to 8-bit blocks once per product, as llama.cpp does: fastest.
+        case int8
+        /// Kept in f32; weight rows are expanded to f32 in L1. Slower per product but
+        /// exact up to float rounding: used for prompt processing, where the batch
+        /// amortises the expansion.
+        case float
+    }
+
     /// Bytes of scratch `multiply` needs for this shape: the quantized copy of
     /// the input (0 for float formats).
     /// - Parameters:
@@ -37,23 +47,34 @@ public enum MatMul {
     public static func multiply(
         weights: UnsafeRawPointer, format: WeightFormat, rows: Int, columns: Int,
         input: UnsafePointer<Float>, batch: Int, output: UnsafeMutablePointer<Float>,
-        scratch: UnsafeMutableRawPointer, pool: ThreadPool
+        scratch: UnsafeMutableRawPointer, pool: ThreadPool, activations: Activations = .int8
     ) {
         multiply(
             weights: weights, format: format, rows: rows, columns: columns, input: input, batch: batch,
-            output: output, scratch: scratch, pool: pool, kernels: .best)
+            output: output, scratch: scratch, pool: pool, kernels: .best, activations: activations)
     }
 
     /// `multiply` on a chosen kernel path (tests compare every path).
     static func multiply(
         weights: UnsafeRawPointer, format: WeightFormat, rows: Int, columns: Int,
         input: UnsafePointer<Float>, batch: Int, output: UnsafeMutablePointer<Float>,
-        scratch: UnsafeMutableRawPointer, pool: ThreadPool, kernels: KernelTable
+        scratch: UnsafeMutableRawPointer, pool: ThreadPool, kernels: KernelTable, activations: Activations = .int8
     ) {
         precondition(rows >= 0 && batch >= 0 && columns >= 0, "shape must not be negative")
         precondition(columns % format.blockSize == 0, "columns must be a whole number of blocks")
         guard rows > 0, batch > 0 else { return }
         let formatID = Int32(format.rawValue)
+        if activations == .float {
+            let chunks = pool.threadCount == 1 ? 1 : pool.threadCount * 4
+            var product = tern_matmul(
+                kernels: kernels.table, format: formatID, weights: weights, rows: Int64(rows), columns: Int64(columns),
+                activations: UnsafeRawPointer(input), batch: Int64(batch), output: output,
+                chunk_rows: Int64(max(16, (rows + chunks - 1) / chunks)), next_chunk: 0)
+            withUnsafeMutablePointer(to: &product) { product in
+                tern_pool_run(pool.pool, tern_matmul_float_job, product)
+            }
+            return
+        }
         let preparedBytes = kernels.preparedBytes(formatID, Int64(columns))
         var activations = UnsafeRawPointer(input)
         if preparedBytes > 0 {

@@ -62,6 +62,37 @@ struct MatMulTests {
         }
     }
 
+    @Test("Float activations: every path equals the f32 product of the dequantized weights", arguments: formats)
+    func floatActivations(format: WeightFormat) throws {
+        for kernels in KernelTable.available {
+            for shape in [Shape(rows: 7, columns: 64, batch: 3, threads: 2), Shape(rows: 33, columns: 320, batch: 5, threads: 1),
+                          Shape(rows: 16, columns: 512, batch: 1, threads: 2)] {
+                let (rows, columns, batch) = (shape.rows, shape.columns, shape.batch)
+                let weights = TestData.packedWeights(format: format, rows: rows, columns: columns, seed: 31)
+                let input = TestData.floats(batch * columns, seed: 32)
+                var dequantized = [Float](repeating: 0, count: rows * columns)
+                ReferenceKernels.dequantizeRow(format: format, source: weights, destination: &dequantized, count: rows * columns)
+                let pool = ThreadPool(threadCount: shape.threads)
+                var output = [Float](repeating: .nan, count: batch * rows)
+                var scratch: UInt64 = 0
+                MatMul.multiply(
+                    weights: weights, format: format, rows: rows, columns: columns, input: input, batch: batch,
+                    output: &output, scratch: &scratch, pool: pool, kernels: kernels, activations: .float)
+                for b in 0..<batch {
+                    for r in 0..<rows {
+                        var exact: Double = 0, magnitude: Float = 0
+                        for c in 0..<columns {
+                            exact += Double(dequantized[r * columns + c]) * Double(input[b * columns + c])
+                            magnitude += abs(dequantized[r * columns + c] * input[b * columns + c])
+                        }
+                        #expect(abs(Double(output[b * rows + r]) - exact) <= Double(magnitude) * 1e-5 + 1e-6,
+                                "\(kernels.name) \(format) \(shape) [\(b), \(r)]: \(output[b * rows + r]) vs \(exact)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test("Float rows need not be whole vectors", arguments: [WeightFormat.f32, .f16, .bf16])
     func oddFloatColumns(format: WeightFormat) throws {
         for kernels in KernelTable.available {

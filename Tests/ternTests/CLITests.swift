@@ -14,16 +14,18 @@ struct CLITests {
         #expect(summary.contains("generated: 8 tokens"), "summary: \(summary)")
     }
 
-    @Test("chat reads turns from a pipe and answers each")
+    @Test("chat reads turns from a pipe and answers each with the chat template")
     func chatFromPipe() throws {
         let result = try TernCLI.run(
-            ["chat", "--temperature", "0", "--max-tokens", "24", "-t", "2"],
-            input: "What is the capital of France?\nAnd of Germany?\n")
+            ["chat", "--temperature", "0", "--max-tokens", "12", "-t", "2"],
+            input: "What is the capital of France?\nThank you!\n")
         #expect(result.status == 0, "stderr: \(result.stderr)")
         let replies = result.stdout.split(separator: "\n", omittingEmptySubsequences: true)
         #expect(replies.count >= 2, "stdout: \(result.stdout)")
-        #expect(result.stdout.contains("Paris"), "stdout: \(result.stdout)")
-        #expect(result.stdout.contains("Berlin"), "stdout: \(result.stdout)")
+        // llama.cpp 0c1e570's greedy reply to this first turn under SmolLM2's template
+        // (llama-completion --temp 0) begins the same way; the 135M model is no geographer.
+        #expect(result.stdout.hasPrefix("L'Étoile, la"), "stdout: \(result.stdout)")
+        #expect(!result.stdout.contains("<|im_start|>") && !result.stdout.contains("<|im_end|>"))
     }
 
     @Test("a missing model path is a clear error, not a crash")

@@ -30,7 +30,8 @@ enum {
 /// vector into the layout the weight format's dot product reads (int8 blocks for
 /// quantized weights, nothing for float weights), then `multiply_rows` computes a
 /// range of output rows for every vector of the batch.
-typedef struct tern_kernels {
+typedef struct tern_kernels tern_kernels;
+struct tern_kernels {
     /// Short name: "portable", "avx2", "avx512vnni", "neon", "neon-dotprod".
     const char *name;
 
@@ -53,7 +54,24 @@ typedef struct tern_kernels {
     void (*multiply_rows)(int format, const void *weights, int64_t rows, int64_t columns,
                           int64_t row_begin, int64_t row_end, const void *activations,
                           int64_t batch, float *output);
-} tern_kernels;
+
+    /// Convert `count` f32 values to f16 bit patterns (round to nearest even).
+    void (*convert_f16)(const float *source, uint16_t *destination, int64_t count);
+
+    /// Attention of one query head (`head_dim` f32, rounded to f16 first) over
+    /// `length` positions of an f16 cache: keys and values of position t start at
+    /// `keys + t * stride` and `values + t * stride`. `scores` needs `length`
+    /// floats; `output` gets the `head_dim` weighted sum. head_dim <= 1024.
+    void (*attend_f16)(const float *query, const uint16_t *keys, const uint16_t *values, int64_t length,
+                       int64_t stride, int64_t head_dim, float scale, float *scores, float *output);
+
+    /// Like `multiply_rows`, but with f32 activations for every format: weight
+    /// rows are expanded to f32 (with this table's `dequantize_row`) and dotted
+    /// with the f32 input. More accurate than 8-bit activations; used for prefill.
+    void (*multiply_rows_float)(const tern_kernels *kernels, int format, const void *weights, int64_t rows,
+                                int64_t columns, int64_t row_begin, int64_t row_end, const float *input,
+                                int64_t batch, float *output);
+};
 
 /// The fastest implementation this CPU runs, or the one named by the
 /// TERN_KERNELS environment variable when set and runnable. Callers cache it.
@@ -111,6 +129,10 @@ typedef struct tern_matmul {
 
 /// A `tern_pool_job` whose context is a `tern_matmul`.
 void tern_matmul_job(void *context, int64_t thread_index, int64_t thread_count);
+
+/// A `tern_pool_job` whose context is a `tern_matmul` with f32 `activations`,
+/// computed by `multiply_rows_float`.
+void tern_matmul_float_job(void *context, int64_t thread_index, int64_t thread_count);
 
 #ifdef __cplusplus
 }

@@ -79,7 +79,9 @@ public final class Generator {
         while position < prompt.count {
             let end = min(prompt.count, position + workspace.maxTokens)
             logits = prompt[position..<end].withUnsafeBufferPointer {
-                model.forward(tokens: $0, startPosition: position, cache: cache, workspace: workspace, pool: pool)
+                model.forward(
+                    tokens: $0, startPosition: position, cache: cache, workspace: workspace, pool: pool,
+                    activations: .float)
             }
             position = end
         }

@@ -18,11 +18,14 @@ public final class LlamaModel: Sendable {
     /// keys and values to `cache`, and returns logits: one row per token for the last
     /// `logitRows` tokens, each `vocabularySize` floats.
     ///
+    /// `activations` chooses how activations meet quantized weights: `.float` for prompt
+    /// processing (exact, the batch amortises the cost), `.int8` for decoding (fastest).
+    ///
     /// - Precondition: `tokens.count <= workspace.maxTokens`, `logitRows <= workspace.maxLogitRows`,
     ///   `startPosition + tokens.count <= cache.capacity`; token ids are below the vocabulary size.
     public func forward(
         tokens: UnsafeBufferPointer<Int>, startPosition: Int, cache: KVCache,
-        workspace w: ForwardWorkspace, pool: ThreadPool, logitRows: Int = 1
+        workspace w: ForwardWorkspace, pool: ThreadPool, logitRows: Int = 1, activations: MatMul.Activations = .int8
     ) -> UnsafeBufferPointer<Float> {
         let c = config
         let n = tokens.count
@@ -44,28 +47,28 @@ public final class LlamaModel: Sendable {
             layer.attentionNorm.withUnsafeBufferPointer {
                 RMSNorm.apply(input: w.x, weight: $0.baseAddress!, output: w.normed, count: dim, rows: n, epsilon: c.rmsNormEpsilon)
             }
-            multiply(layer.query, w.normed, n, w.query, w, pool)
-            multiply(layer.key, w.normed, n, w.key, w, pool)
-            multiply(layer.value, w.normed, n, w.value, w, pool)
+            multiply(layer.query, w.normed, n, w.query, w, pool, activations)
+            multiply(layer.key, w.normed, n, w.key, w, pool, activations)
+            multiply(layer.value, w.normed, n, w.value, w, pool, activations)
             for i in 0..<n {
                 let table = UnsafePointer(w.ropeTable + i * ropeDims)
                 rope.apply(w.query + i * qDim, heads: c.headCount, headDimension: c.headDimension, table: table)
                 rope.apply(w.key + i * kvDim, heads: c.kvHeadCount, headDimension: c.headDimension, table: table)
-                cache.keys(layer: l, position: startPosition + i).update(from: w.key + i * kvDim, count: kvDim)
-                cache.values(layer: l, position: startPosition + i).update(from: w.value + i * kvDim, count: kvDim)
+                Attention.convertToHalf(w.key + i * kvDim, cache.keys(layer: l, position: startPosition + i), count: kvDim)
+                Attention.convertToHalf(w.value + i * kvDim, cache.values(layer: l, position: startPosition + i), count: kvDim)
             }
             attend(layer: l, tokenCount: n, startPosition: startPosition, cache: cache, w, pool)  // -> w.normed (n, qDim)
-            multiply(layer.output, w.normed, n, w.query, w, pool)  // reuse query as (n, dim) output
+            multiply(layer.output, w.normed, n, w.query, w, pool, activations)  // reuse query as (n, dim) output
             add(w.x, w.query, count: n * dim)
 
             // Feed-forward block.
             layer.ffnNorm.withUnsafeBufferPointer {
                 RMSNorm.apply(input: w.x, weight: $0.baseAddress!, output: w.normed, count: dim, rows: n, epsilon: c.rmsNormEpsilon)
             }
-            multiply(layer.gate, w.normed, n, w.gate, w, pool)
-            multiply(layer.up, w.normed, n, w.up, w, pool)
+            multiply(layer.gate, w.normed, n, w.gate, w, pool, activations)
+            multiply(layer.up, w.normed, n, w.up, w, pool, activations)
             SwiGLU.apply(gate: w.gate, up: w.up, count: n * ffn)
-            multiply(layer.down, w.gate, n, w.query, w, pool)
+            multiply(layer.down, w.gate, n, w.query, w, pool, activations)
             add(w.x, w.query, count: n * dim)
         }
 
@@ -74,18 +77,18 @@ public final class LlamaModel: Sendable {
         weights.outputNorm.withUnsafeBufferPointer {
             RMSNorm.apply(input: w.x + first * dim, weight: $0.baseAddress!, output: w.normed, count: dim, rows: logitRows, epsilon: c.rmsNormEpsilon)
         }
-        multiply(weights.output, w.normed, logitRows, w.logits, w, pool)
+        multiply(weights.output, w.normed, logitRows, w.logits, w, pool, activations)
         return UnsafeBufferPointer(start: w.logits, count: logitRows * c.vocabularySize)
     }
 
     @inline(__always)
     private func multiply(
         _ m: Tensor, _ input: UnsafeMutablePointer<Float>, _ batch: Int, _ output: UnsafeMutablePointer<Float>,
-        _ w: ForwardWorkspace, _ pool: ThreadPool
+        _ w: ForwardWorkspace, _ pool: ThreadPool, _ activations: MatMul.Activations
     ) {
         MatMul.multiply(
             weights: m.data, format: m.format, rows: m.rows, columns: m.columns,
-            input: input, batch: batch, output: output, scratch: w.matmulScratch, pool: pool)
+            input: input, batch: batch, output: output, scratch: w.matmulScratch, pool: pool, activations: activations)
     }
 
     private func add(_ x: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, count: Int) {

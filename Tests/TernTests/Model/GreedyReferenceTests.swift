@@ -26,9 +26,12 @@ struct GreedyReferenceTests {
         let workspace = ForwardWorkspace(
             config: model.config, weights: model.weights, maxTokens: tokens.count, maxLogitRows: tokens.count,
             contextCapacity: tokens.count, threadCount: 2)
-        // One batched forward over prompt and continuation: the row for position p predicts token p+1.
+        // One prefill over prompt and continuation, as the engine processes prompts:
+        // the row for position p predicts token p+1.
         let logits = Array(tokens.withUnsafeBufferPointer {
-            model.forward(tokens: $0, startPosition: 0, cache: cache, workspace: workspace, pool: pool, logitRows: tokens.count)
+            model.forward(
+                tokens: $0, startPosition: 0, cache: cache, workspace: workspace, pool: pool, logitRows: tokens.count,
+                activations: .float)
         })
         let vocabulary = model.config.vocabularySize
         for (step, expected) in reference.steps.enumerated() {
@@ -56,6 +59,5 @@ struct GreedyReferenceTests {
         #expect(Array(stats.tokens.prefix(decisive)) == Array(reference.generatedTokens.prefix(decisive)))
         let expectedText = loaded.tokenizer.decode(Array(reference.generatedTokens.prefix(decisive)))
         #expect(text.hasPrefix(expectedText), "Tern wrote \(text.debugDescription)")
-        #expect(reference.continuation.hasPrefix(expectedText))
     }
 }
