@@ -1,46 +1,49 @@
-// Attention of one query head over an f16 key/value cache. The cache is f16 as in
-// llama.cpp (half the memory of f32), and the query is rounded to f16 before the
-// dot products, as llama.cpp's CPU attention does, so logits track its results.
+// Attention of one query head over an f16 key/value cache, computed the way
+// llama.cpp's CPU flash attention computes it: the cache is f16 (half the memory
+// of f32), the query is rounded to f16 before the dot products, one pass keeps a
+// running maximum and sum, and the weighted sum of values is kept in f16. A
+// 30-layer model amplifies rounding differences to tenths of a logit, so doing
+// what llama.cpp does keeps Tern's greedy output on llama.cpp's side of near ties.
 #include "internal.h"
 
 #include <math.h>
 
 #define TERN_MAX_HEAD_DIM 1024
 
-// Softmax of scores[0..length) in place; returns nothing.
-static void softmax_in_place(float *scores, int64_t length) {
-    float maximum = -INFINITY;
-    for (int64_t t = 0; t < length; t++) maximum = scores[t] > maximum ? scores[t] : maximum;
-    float sum = 0.0f;
-    for (int64_t t = 0; t < length; t++) {
-        scores[t] = expf(scores[t] - maximum);
-        sum += scores[t];
-    }
-    const float inverse = 1.0f / sum;
-    for (int64_t t = 0; t < length; t++) scores[t] *= inverse;
-}
+static inline float round_to_half(float x) { return tern_half_to_float(tern_float_to_half(x)); }
 
 void tern_portable_convert_f16(const float *source, uint16_t *destination, int64_t count) {
     for (int64_t i = 0; i < count; i++) destination[i] = tern_float_to_half(source[i]);
 }
 
+// llama.cpp's CPU flash attention, scalar: one pass with a running maximum M and
+// sum S; the weighted sum of values is kept in f16 precision, as llama.cpp keeps it.
 void tern_portable_attend_f16(const float *query, const uint16_t *keys, const uint16_t *values, int64_t length,
-                              int64_t stride, int64_t head_dim, float scale, float *scores, float *output) {
+                              int64_t stride, int64_t head_dim, float scale, float *output) {
     float q[TERN_MAX_HEAD_DIM];
     for (int64_t i = 0; i < head_dim; i++) q[i] = tern_half_to_float(tern_float_to_half(query[i]));
+    for (int64_t i = 0; i < head_dim; i++) output[i] = 0.0f;
+    float M = -INFINITY, S = 0.0f;
     for (int64_t t = 0; t < length; t++) {
         const uint16_t *k = keys + t * stride;
         float dot = 0.0f;
         for (int64_t i = 0; i < head_dim; i++) dot += q[i] * tern_half_to_float(k[i]);
-        scores[t] = dot * scale;
-    }
-    softmax_in_place(scores, length);
-    for (int64_t i = 0; i < head_dim; i++) output[i] = 0.0f;
-    for (int64_t t = 0; t < length; t++) {
+        const float s = dot * scale;
+        float ms = 1.0f, vs = 1.0f;
+        if (s > M) {
+            const float old = M;
+            M = s;
+            ms = expf(old - M);
+            for (int64_t i = 0; i < head_dim; i++) output[i] = round_to_half(output[i] * ms);
+        } else {
+            vs = expf(s - M);
+        }
         const uint16_t *v = values + t * stride;
-        const float w = scores[t];
-        for (int64_t i = 0; i < head_dim; i++) output[i] += w * tern_half_to_float(v[i]);
+        for (int64_t i = 0; i < head_dim; i++) output[i] = round_to_half(output[i] + tern_half_to_float(v[i]) * vs);
+        S = S * ms + vs;
     }
+    const float inverse = 1.0f / S;
+    for (int64_t i = 0; i < head_dim; i++) output[i] *= inverse;
 }
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -65,10 +68,9 @@ TERN_X86 void tern_avx2_convert_f16(const float *source, uint16_t *destination, 
 }
 
 TERN_X86 void tern_avx2_attend_f16(const float *query, const uint16_t *keys, const uint16_t *values,
-                                   int64_t length, int64_t stride, int64_t head_dim, float scale, float *scores,
-                                   float *output) {
+                                   int64_t length, int64_t stride, int64_t head_dim, float scale, float *output) {
     if (head_dim % 8 != 0) {
-        tern_portable_attend_f16(query, keys, values, length, stride, head_dim, scale, scores, output);
+        tern_portable_attend_f16(query, keys, values, length, stride, head_dim, scale, output);
         return;
     }
     float q[TERN_MAX_HEAD_DIM];
@@ -76,6 +78,8 @@ TERN_X86 void tern_avx2_attend_f16(const float *query, const uint16_t *keys, con
         const __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(query + i), _MM_FROUND_TO_NEAREST_INT);
         _mm256_storeu_ps(q + i, _mm256_cvtph_ps(h));
     }
+    float M = -INFINITY, S = 0.0f;
+    for (int64_t i = 0; i < head_dim; i += 8) _mm256_storeu_ps(output + i, _mm256_setzero_ps());
     for (int64_t t = 0; t < length; t++) {
         const uint16_t *k = keys + t * stride;
         __m256 acc = _mm256_setzero_ps();
@@ -83,17 +87,30 @@ TERN_X86 void tern_avx2_attend_f16(const float *query, const uint16_t *keys, con
             const __m256 kv = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(k + i)));
             acc = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), kv, acc);
         }
-        scores[t] = hsum8_attention(acc) * scale;
-    }
-    softmax_in_place(scores, length);
-    for (int64_t i = 0; i < head_dim; i += 8) _mm256_storeu_ps(output + i, _mm256_setzero_ps());
-    for (int64_t t = 0; t < length; t++) {
+        const float s = hsum8_attention(acc) * scale;
+        float ms = 1.0f, vs = 1.0f;
+        if (s > M) {
+            const float old = M;
+            M = s;
+            ms = expf(old - M);
+            const __m256 m = _mm256_set1_ps(ms);
+            for (int64_t i = 0; i < head_dim; i += 8) {
+                const __m256 x = _mm256_mul_ps(_mm256_loadu_ps(output + i), m);
+                _mm256_storeu_ps(output + i, _mm256_cvtph_ps(_mm256_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT)));
+            }
+        } else {
+            vs = expf(s - M);
+        }
         const uint16_t *v = values + t * stride;
-        const __m256 w = _mm256_set1_ps(scores[t]);
+        const __m256 w = _mm256_set1_ps(vs);
         for (int64_t i = 0; i < head_dim; i += 8) {
             const __m256 vv = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(v + i)));
-            _mm256_storeu_ps(output + i, _mm256_fmadd_ps(w, vv, _mm256_loadu_ps(output + i)));
+            const __m256 x = _mm256_fmadd_ps(vv, w, _mm256_loadu_ps(output + i));
+            _mm256_storeu_ps(output + i, _mm256_cvtph_ps(_mm256_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT)));
         }
+        S = S * ms + vs;
     }
+    const __m256 inv = _mm256_set1_ps(1.0f / S);
+    for (int64_t i = 0; i < head_dim; i += 8) _mm256_storeu_ps(output + i, _mm256_mul_ps(_mm256_loadu_ps(output + i), inv));
 }
 #endif

@@ -80,6 +80,23 @@ static float quantize_block_q8(const float *x, int8_t *qs, int *sum) {
     return d;
 }
 
+// Quantizes one block of activations as llama.cpp does at run time on x86 (its
+// AVX2 quantize_row_q8_0/q8_1): q = round-half-even(x * 127 / amax). This differs
+// from the weight quantizer above only on exact ties and in the last ulp of the
+// scale, but matching it keeps logits on the same side of llama.cpp's near ties.
+static float quantize_block_q8_activation(const float *x, int8_t *qs, int *sum) {
+    float amax = 0.0f;
+    for (int j = 0; j < 32; j++) amax = fmaxf(amax, fabsf(x[j]));
+    const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+    int total = 0;
+    for (int j = 0; j < 32; j++) {
+        qs[j] = (int8_t)nearbyintf(x[j] * id);  // default rounding mode: to nearest, ties to even
+        total += qs[j];
+    }
+    *sum = total;
+    return amax / 127;
+}
+
 static void quantize_q8_0(const float *x, tern_block_q8_0 *y, int64_t blocks) {
     for (int64_t i = 0; i < blocks; i++, x += 32) {
         int sum;
@@ -179,7 +196,7 @@ void tern_portable_prepare(int format, const float *x, int64_t columns, void *pr
     tern_act_block *y = prepared;
     for (int64_t i = 0; i < columns / 32; i++, x += 32) {
         int sum;
-        const float d = quantize_block_q8(x, y[i].qs, &sum);
+        const float d = quantize_block_q8_activation(x, y[i].qs, &sum);
         const float d16 = tern_half_to_float(tern_float_to_half(d));
         y[i].d = d16;
         switch (format) {

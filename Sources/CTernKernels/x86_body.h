@@ -70,12 +70,13 @@ void TERN_FN(prepare)(int format, const float *x, int64_t columns, void *prepare
         const __m256 v2 = _mm256_loadu_ps(x + 16), v3 = _mm256_loadu_ps(x + 24);
         const __m256 m01 = _mm256_max_ps(_mm256_andnot_ps(sign, v0), _mm256_andnot_ps(sign, v1));
         const __m256 m23 = _mm256_max_ps(_mm256_andnot_ps(sign, v2), _mm256_andnot_ps(sign, v3));
-        const float d = hmax8(_mm256_max_ps(m01, m23)) / 127;
-        const __m256 id = _mm256_set1_ps(d != 0.0f ? 1.0f / d : 0.0f);
-        const __m256i i0 = _mm256_cvtps_epi32(round_half_away(_mm256_mul_ps(v0, id)));
-        const __m256i i1 = _mm256_cvtps_epi32(round_half_away(_mm256_mul_ps(v1, id)));
-        const __m256i i2 = _mm256_cvtps_epi32(round_half_away(_mm256_mul_ps(v2, id)));
-        const __m256i i3 = _mm256_cvtps_epi32(round_half_away(_mm256_mul_ps(v3, id)));
+        const float amax = hmax8(_mm256_max_ps(m01, m23));
+        const float d = amax / 127;
+        const __m256 id = _mm256_set1_ps(amax != 0.0f ? 127.0f / amax : 0.0f);
+        const __m256i i0 = _mm256_cvtps_epi32(_mm256_mul_ps(v0, id));
+        const __m256i i1 = _mm256_cvtps_epi32(_mm256_mul_ps(v1, id));
+        const __m256i i2 = _mm256_cvtps_epi32(_mm256_mul_ps(v2, id));
+        const __m256i i3 = _mm256_cvtps_epi32(_mm256_mul_ps(v3, id));
         const int sum = hsum8i(_mm256_add_epi32(_mm256_add_epi32(i0, i1), _mm256_add_epi32(i2, i3)));
         // The packs interleave 128-bit lanes; the permute restores element order.
         const __m256i bytes = _mm256_packs_epi16(_mm256_packs_epi32(i0, i1), _mm256_packs_epi32(i2, i3));

@@ -2,18 +2,19 @@
 ///
 /// The cache holds, per position, `kvHeads · headDimension` keys and as many
 /// values, both f16 (as llama.cpp keeps them: half the memory of f32). Query
-/// head h reads kv head `h / (heads / kvHeads)`.
+/// head h reads kv head `h / (heads / kvHeads)`. The arithmetic is llama.cpp's
+/// CPU flash attention (query rounded to f16, one pass with a running maximum,
+/// values summed in f16), so logits stay on llama.cpp's side of near ties.
 public enum Attention {
     /// - Parameters:
     ///   - query: (heads, headDimension) f32 for one token.
     ///   - keys, values: (length, kvHeads · headDimension) f16, positions 0..<length.
     ///   - output: (heads, headDimension).
-    ///   - scores: scratch of at least `length` floats.
     ///   - headRange: the heads to compute (threads split heads).
     public static func attend(
         query: UnsafePointer<Float>, keys: UnsafePointer<UInt16>, values: UnsafePointer<UInt16>,
         length: Int, heads: Int, kvHeads: Int, headDimension: Int,
-        output: UnsafeMutablePointer<Float>, scores: UnsafeMutablePointer<Float>, headRange: Range<Int>,
+        output: UnsafeMutablePointer<Float>, headRange: Range<Int>,
         kernels: Kernels = .best
     ) {
         precondition(headDimension <= 1024)  // the C kernel's stack buffer; ModelConfig validates this
@@ -24,7 +25,7 @@ public enum Attention {
             let kvOffset = (h / group) * headDimension
             kernels.table.attendF16(
                 query + h * headDimension, keys + kvOffset, values + kvOffset, Int64(length), Int64(stride),
-                Int64(headDimension), scale, scores, output + h * headDimension)
+                Int64(headDimension), scale, output + h * headDimension)
         }
     }
 

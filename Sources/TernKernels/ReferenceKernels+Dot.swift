@@ -33,7 +33,7 @@ extension ReferenceKernels {
         let blocks = count / 32
         let y = UnsafeMutableRawPointer.allocate(byteCount: blocks * activationFormat.bytesPerBlock, alignment: 8)
         defer { y.deallocate() }
-        quantizeRow(format: activationFormat, source: activations, destination: y, count: count)
+        quantizeActivations(format: activationFormat, source: activations, destination: y, count: count)
         var sum: Float = 0
         for i in 0..<blocks {
             let x = row + i * format.bytesPerBlock

@@ -112,6 +112,34 @@ public enum ReferenceKernels {
         }
     }
 
+    /// Packs `count` activations into q8_0 or q8_1 blocks the way llama.cpp does at
+    /// run time on x86: q = round-half-even(x · 127 / amax). Weights use `quantizeRow`
+    /// (ggml's reference rounding); the two differ only on exact ties.
+    static func quantizeActivations(
+        format: WeightFormat, source x: UnsafePointer<Float>, destination y: UnsafeMutableRawPointer, count: Int
+    ) {
+        precondition(format == .q8_0 || format == .q8_1)  // activation formats only
+        for i in 0..<count / 32 {
+            let block = y + i * format.bytesPerBlock
+            let values = x + i * 32
+            var amax: Float = 0
+            for j in 0..<32 { amax = Swift.max(amax, abs(values[j])) }
+            let id = amax != 0 ? 127 / amax : 0
+            var sum = 0
+            let qs = block + (format == .q8_1 ? 4 : 2)
+            for j in 0..<32 {
+                let q = Int8(clamping: truncated((values[j] * id).rounded(.toNearestOrEven)))
+                qs.storeBytes(of: q, toByteOffset: j, as: Int8.self)
+                sum += Int(q)
+            }
+            let d = amax / 127
+            block.storeBytes(of: Half.f32ToF16(d), as: UInt16.self)
+            if format == .q8_1 {
+                block.storeBytes(of: Half.f32ToF16(Float(sum) * d), toByteOffset: 2, as: UInt16.self)
+            }
+        }
+    }
+
     /// Writes 32 int8 q = round(x / d) with d = amax / 127 to `qs`; returns the
     /// unrounded d and Σq.
     static func quantizeBlockQ8(_ x: UnsafePointer<Float>, _ qs: UnsafeMutableRawPointer) -> (d: Float, sum: Int) {

@@ -60,10 +60,10 @@ struct tern_kernels {
 
     /// Attention of one query head (`head_dim` f32, rounded to f16 first) over
     /// `length` positions of an f16 cache: keys and values of position t start at
-    /// `keys + t * stride` and `values + t * stride`. `scores` needs `length`
-    /// floats; `output` gets the `head_dim` weighted sum. head_dim <= 1024.
+    /// `keys + t * stride` and `values + t * stride`. `output` gets the
+    /// `head_dim` softmax-weighted sum of values. head_dim <= 1024.
     void (*attend_f16)(const float *query, const uint16_t *keys, const uint16_t *values, int64_t length,
-                       int64_t stride, int64_t head_dim, float scale, float *scores, float *output);
+                       int64_t stride, int64_t head_dim, float scale, float *output);
 
     /// Like `multiply_rows`, but with f32 activations for every format: weight
     /// rows are expanded to f32 (with this table's `dequantize_row`) and dotted

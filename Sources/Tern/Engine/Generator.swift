@@ -53,7 +53,7 @@ public final class Generator {
         cache = KVCache(config: model.config, capacity: contextSize)
         workspace = ForwardWorkspace(
             config: model.config, weights: model.weights, maxTokens: max(1, min(prefillChunk, contextSize)),
-            maxLogitRows: 1, contextCapacity: contextSize, threadCount: threadCount)
+            maxLogitRows: 1)
     }
 
     /// Generates a continuation of `prompt`, calling `onText` with each piece of
@@ -79,9 +79,7 @@ public final class Generator {
         while position < prompt.count {
             let end = min(prompt.count, position + workspace.maxTokens)
             logits = prompt[position..<end].withUnsafeBufferPointer {
-                model.forward(
-                    tokens: $0, startPosition: position, cache: cache, workspace: workspace, pool: pool,
-                    activations: .float)
+                model.forward(tokens: $0, startPosition: position, cache: cache, workspace: workspace, pool: pool)
             }
             position = end
         }

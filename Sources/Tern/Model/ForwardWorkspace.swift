@@ -15,13 +15,11 @@ public final class ForwardWorkspace: @unchecked Sendable {
     let gate: UnsafeMutablePointer<Float>       // (T, ffn)
     let up: UnsafeMutablePointer<Float>         // (T, ffn)
     let logits: UnsafeMutablePointer<Float>     // (maxLogitRows, vocab)
-    let scores: UnsafeMutablePointer<Float>     // (threads, contextCapacity) attention scores
     let ropeTable: UnsafeMutablePointer<Float>  // (T, ropeDims) cos/sin per position
     let matmulScratch: UnsafeMutableRawPointer
-    let scoresStride: Int
     private var allocations: [UnsafeMutableRawPointer] = []
 
-    public init(config c: ModelConfig, weights: LlamaWeights, maxTokens: Int, maxLogitRows: Int, contextCapacity: Int, threadCount: Int) {
+    public init(config c: ModelConfig, weights: LlamaWeights, maxTokens: Int, maxLogitRows: Int) {
         precondition(maxTokens > 0 && maxLogitRows > 0 && maxLogitRows <= maxTokens)  // sized by the caller
         self.maxTokens = maxTokens
         self.maxLogitRows = maxLogitRows
@@ -41,8 +39,6 @@ public final class ForwardWorkspace: @unchecked Sendable {
         gate = floats(t * c.feedForwardLength)
         up = floats(t * c.feedForwardLength)
         logits = floats(maxLogitRows * c.vocabularySize)
-        scoresStride = contextCapacity
-        scores = floats(max(threadCount, 1) * contextCapacity)
         ropeTable = floats(t * c.ropeDimensionCount)
 
         var scratchBytes = 0

@@ -105,7 +105,6 @@ public final class LlamaModel: Sendable {
             // Split the (token, head) pairs evenly across threads.
             let total = n * heads
             let begin = total * ith / nth, end = total * (ith + 1) / nth
-            let scores = w.scores + ith * w.scoresStride
             var pair = begin
             while pair < end {
                 let token = pair / heads
@@ -115,7 +114,7 @@ public final class LlamaModel: Sendable {
                     query: w.query + token * c.queryDimension, keys: keys, values: values,
                     length: startPosition + token + 1, heads: heads, kvHeads: c.kvHeadCount,
                     headDimension: c.headDimension, output: w.normed + token * c.queryDimension,
-                    scores: scores, headRange: firstHead..<lastHead)
+                    headRange: firstHead..<lastHead)
                 pair += lastHead - firstHead
             }
         }

@@ -71,14 +71,14 @@ struct LlamaModelTests {
 
         let batchCache = KVCache(config: model.config, capacity: 16)
         let batchWork = ForwardWorkspace(config: model.config, weights: model.weights, maxTokens: tokens.count,
-                                         maxLogitRows: tokens.count, contextCapacity: 16, threadCount: threads)
+                                         maxLogitRows: tokens.count)
         let batched = Array(tokens.withUnsafeBufferPointer {
             model.forward(tokens: $0, startPosition: 0, cache: batchCache, workspace: batchWork, pool: pool, logitRows: tokens.count)
         })
 
         let stepCache = KVCache(config: model.config, capacity: 16)
         let stepWork = ForwardWorkspace(config: model.config, weights: model.weights, maxTokens: 1,
-                                        maxLogitRows: 1, contextCapacity: 16, threadCount: threads)
+                                        maxLogitRows: 1)
         for (position, token) in tokens.enumerated() {
             let logits = Array([token].withUnsafeBufferPointer {
                 model.forward(tokens: $0, startPosition: position, cache: stepCache, workspace: stepWork, pool: pool)
