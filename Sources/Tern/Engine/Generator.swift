@@ -90,6 +90,7 @@ public final class Generator {
         var decoder = StreamingDecoder(tokenizer: tokenizer)
         var stops = StopStringMatcher(stops: params.stop)
         var history = prompt
+        history.reserveCapacity(contextSize)
         let decodeStart = clock.now
         let limit = min(params.maxTokens, contextSize - prompt.count)
         stats.finishReason = .length
@@ -115,8 +116,11 @@ public final class Generator {
                 break
             }
             guard stats.generatedTokens < limit else { break }
-            logits = [token].withUnsafeBufferPointer {
-                model.forward(tokens: $0, startPosition: history.count - 1, cache: cache, workspace: workspace, pool: pool)
+            var next = token  // a one-token buffer without allocating an array per step
+            logits = withUnsafePointer(to: &next) {
+                model.forward(
+                    tokens: UnsafeBufferPointer(start: $0, count: 1), startPosition: history.count - 1, cache: cache,
+                    workspace: workspace, pool: pool)
             }
             cachedTokens.append(token)
         }
