@@ -22,10 +22,10 @@ public final class KVCache: @unchecked Sendable {
         self.capacity = capacity
         kvDimension = config.kvDimension
         let count = layerCount * capacity * kvDimension
+        // Left untouched: only positions a forward pass has written are ever read, and
+        // pages never written stay out of resident memory until the context grows.
         keys = .allocate(capacity: count)
         values = .allocate(capacity: count)
-        keys.initialize(repeating: 0, count: count)
-        values.initialize(repeating: 0, count: count)
     }
 
     deinit {
