@@ -18,7 +18,9 @@ let package = Package(
         .target(name: "TernKernels", dependencies: ["CTernKernels"]),
         .target(
             name: "Tern",
-            dependencies: ["TernKernels", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["TernKernels", .product(name: "Logging", package: "swift-log")],
+            // Botchan (Natsume Soseki, Project Gutenberg, public domain): the default perplexity corpus.
+            resources: [.copy("Resources/botchan.txt")]
         ),
         .executableTarget(
             name: "tern",

@@ -12,6 +12,14 @@ enum Terminal {
         FileHandle.standardError.write(Data((text + "\n").utf8))
     }
 
+    /// Redraws a one-line progress bar on stderr: `[#####.....] 5/10 label`.
+    static func progress(done: Int, total: Int, label: String) {
+        let width = 30
+        let filled = total > 0 ? width * done / total : width
+        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+        FileHandle.standardError.write(Data("\r[\(bar)] \(done)/\(total) \(label)".utf8))
+    }
+
     /// Whether standard input is an interactive terminal (not a pipe or file).
     static var inputIsTerminal: Bool { isatty(0) == 1 }
 
