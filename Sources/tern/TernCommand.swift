@@ -9,6 +9,6 @@ struct TernCommand: ParsableCommand {
             With no --model, Tern uses SmolLM2-135M-Instruct from its model store \
             ($TERN_HOME, default ~/.cache/tern), obtaining it on first use.
             """,
-        subcommands: [GenerateCommand.self, ChatCommand.self, InspectCommand.self, PullCommand.self]
+        subcommands: [GenerateCommand.self, ChatCommand.self, InspectCommand.self, PullCommand.self, BenchCommand.self]
     )
 }
