@@ -34,10 +34,10 @@ fi
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) cores"
-echo "tern: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-echo "settings: -t $threads -p $prompt -n $gen -r $reps"
+echo "- date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+echo "- cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) cores"
+echo "- tern: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+echo "- settings: -t $threads -p $prompt -n $gen -r $reps"
 echo
 
 for model in "${models[@]}"; do
