@@ -9,6 +9,9 @@ struct TernCommand: ParsableCommand {
             With no --model, Tern uses SmolLM2-135M-Instruct from its model store \
             ($TERN_HOME, default ~/.cache/tern), obtaining it on first use.
             """,
-        subcommands: [GenerateCommand.self, ChatCommand.self, EvalCommand.self, InspectCommand.self, PullCommand.self]
+        subcommands: [
+            GenerateCommand.self, ChatCommand.self, EvalCommand.self, BenchCommand.self, InspectCommand.self,
+            PullCommand.self,
+        ]
     )
 }

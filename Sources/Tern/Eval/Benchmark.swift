@@ -1,0 +1,78 @@
+import TernKernels
+
+/// Times prompt processing and text generation of one model as llama-bench does:
+/// random valid tokens, a warm-up run, then `repetitions` timed runs, each from an
+/// empty KV cache, with logits for the last token only.
+public final class Benchmark {
+    /// Tokens per forward pass during prefill, llama.cpp's default micro-batch (`n_ubatch`).
+    public static let microBatch = 512
+
+    public let model: LlamaModel
+    public let pool: ThreadPool
+    private var random: RandomGenerator
+
+    /// - Parameters:
+    ///   - threadCount: threads per matrix product, at least 1.
+    ///   - seed: seeds the random prompt tokens, for runs that repeat exactly.
+    public init(model: LlamaModel, threadCount: Int, seed: UInt64 = 1234) {
+        precondition(threadCount >= 1)  // the CLI validates --threads
+        self.model = model
+        pool = ThreadPool(threadCount: threadCount)
+        random = RandomGenerator(seed: seed)
+    }
+
+    /// Runs `test` once to warm up (llama-bench's warm-up: the whole prompt, or one decode
+    /// step), then `repetitions` times, returning the seconds each timed run took.
+    public func measure(_ test: BenchmarkTest, repetitions: Int) -> [Double] {
+        precondition(test.tokenCount >= 1 && repetitions >= 1)  // the CLI validates -p, -n, -r
+        let count = test.tokenCount
+        let vocabulary = model.config.vocabularySize
+        let tokens = (0..<count).map { _ in Int(random.next() % UInt64(vocabulary)) }
+        // One cache for all runs: each starts again at position 0, as llama-bench clears its cache.
+        let cache = KVCache(config: model.config, capacity: count)
+        let clock = ContinuousClock()
+        switch test {
+        case .promptProcessing:
+            let workspace = ForwardWorkspace(
+                config: model.config, weights: model.weights, maxTokens: min(count, Self.microBatch), maxLogitRows: 1)
+            prefill(tokens, cache: cache, workspace: workspace)
+            return (0..<repetitions).map { _ in
+                let start = clock.now
+                prefill(tokens, cache: cache, workspace: workspace)
+                return (clock.now - start).seconds
+            }
+        case .textGeneration:
+            let workspace = ForwardWorkspace(config: model.config, weights: model.weights, maxTokens: 1, maxLogitRows: 1)
+            decode(tokens.prefix(1), cache: cache, workspace: workspace)
+            return (0..<repetitions).map { _ in
+                let start = clock.now
+                decode(tokens[...], cache: cache, workspace: workspace)
+                return (clock.now - start).seconds
+            }
+        }
+    }
+
+    /// Prefills `tokens` from position 0 in chunks of the workspace size, as `Generator` does.
+    private func prefill(_ tokens: [Int], cache: KVCache, workspace: ForwardWorkspace) {
+        var position = 0
+        while position < tokens.count {
+            let end = min(tokens.count, position + workspace.maxTokens)
+            _ = tokens[position..<end].withUnsafeBufferPointer {
+                model.forward(tokens: $0, startPosition: position, cache: cache, workspace: workspace, pool: pool)
+            }
+            position = end
+        }
+    }
+
+    /// Decodes `tokens` one forward pass each, from position 0, as `Generator` does after its prefill.
+    private func decode(_ tokens: ArraySlice<Int>, cache: KVCache, workspace: ForwardWorkspace) {
+        for (position, token) in tokens.enumerated() {
+            var next = token
+            _ = withUnsafePointer(to: &next) {
+                model.forward(
+                    tokens: UnsafeBufferPointer(start: $0, count: 1), startPosition: position, cache: cache,
+                    workspace: workspace, pool: pool)
+            }
+        }
+    }
+}
