@@ -70,6 +70,13 @@ TERN_X86 void tern_avx2_convert_f16(const float *source, uint16_t *destination, 
 // Positions whose scores are computed before the running softmax consumes them.
 #define TERN_SCORE_BLOCK 64
 
+// The cache of a long context lives in L3 or memory (every layer's keys and
+// values are read once per token), and a head's rows are `stride` apart: ask for
+// them a phase ahead rather than wait for each one.
+TERN_X86 static inline __attribute__((always_inline)) void prefetch_head(const uint16_t *row, const int64_t head_dim) {
+    for (int64_t i = 0; i < head_dim; i += 32) _mm_prefetch((const char *)(row + i), _MM_HINT_T0);
+}
+
 // The generic kernel below for a head size known at compile time (64, 128), in
 // two phases per block of positions: first every score (independent dot
 // products the core overlaps freely), then the running maximum and the f16
@@ -91,6 +98,7 @@ TERN_X86 static inline __attribute__((always_inline)) void attend_fixed(
         const int64_t n = length - t0 < TERN_SCORE_BLOCK ? length - t0 : TERN_SCORE_BLOCK;
         for (int64_t t = 0; t < n; t++) {
             const uint16_t *k = keys + (t0 + t) * stride;
+            prefetch_head(values + (t0 + t) * stride, head_dim);  // for the second phase
             __m256 acc = _mm256_setzero_ps();
             for (int64_t i = 0; i < head_dim; i += 8) {
                 const __m256 kv = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(k + i)));
@@ -99,6 +107,7 @@ TERN_X86 static inline __attribute__((always_inline)) void attend_fixed(
             scores[t] = hsum8_attention(acc) * scale;
         }
         for (int64_t t = 0; t < n; t++) {
+            if (t0 + TERN_SCORE_BLOCK + t < length) prefetch_head(keys + (t0 + TERN_SCORE_BLOCK + t) * stride, head_dim);
             const float s = scores[t];
             float ms = 1.0f, vs = 1.0f;
             if (s > M) {
