@@ -67,8 +67,82 @@ TERN_X86 void tern_avx2_convert_f16(const float *source, uint16_t *destination, 
     for (; i < count; i++) destination[i] = tern_float_to_half(source[i]);
 }
 
+// Positions whose scores are computed before the running softmax consumes them.
+#define TERN_SCORE_BLOCK 64
+
+// The cache of a long context lives in L3 or memory (every layer's keys and
+// values are read once per token), and a head's rows are `stride` apart: ask for
+// them a phase ahead rather than wait for each one.
+TERN_X86 static inline __attribute__((always_inline)) void prefetch_head(const uint16_t *row, const int64_t head_dim) {
+    for (int64_t i = 0; i < head_dim; i += 32) _mm_prefetch((const char *)(row + i), _MM_HINT_T0);
+}
+
+// The generic kernel below for a head size known at compile time (64, 128), in
+// two phases per block of positions: first every score (independent dot
+// products the core overlaps freely), then the running maximum and the f16
+// value sum, with the sum held in registers instead of reloaded from memory at
+// every position. Every float operation, and its order, is the generic one's.
+TERN_X86 static inline __attribute__((always_inline)) void attend_fixed(
+    const float *query, const uint16_t *keys, const uint16_t *values, int64_t length, int64_t stride,
+    const int64_t head_dim, float scale, float *output) {
+    float q[128];
+    for (int64_t i = 0; i < head_dim; i += 8) {
+        const __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(query + i), _MM_FROUND_TO_NEAREST_INT);
+        _mm256_storeu_ps(q + i, _mm256_cvtph_ps(h));
+    }
+    __m256 o[128 / 8];
+    for (int64_t j = 0; j < head_dim / 8; j++) o[j] = _mm256_setzero_ps();
+    float scores[TERN_SCORE_BLOCK];
+    float M = -INFINITY, S = 0.0f;
+    for (int64_t t0 = 0; t0 < length; t0 += TERN_SCORE_BLOCK) {
+        const int64_t n = length - t0 < TERN_SCORE_BLOCK ? length - t0 : TERN_SCORE_BLOCK;
+        for (int64_t t = 0; t < n; t++) {
+            const uint16_t *k = keys + (t0 + t) * stride;
+            prefetch_head(values + (t0 + t) * stride, head_dim);  // for the second phase
+            __m256 acc = _mm256_setzero_ps();
+            for (int64_t i = 0; i < head_dim; i += 8) {
+                const __m256 kv = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(k + i)));
+                acc = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), kv, acc);
+            }
+            scores[t] = hsum8_attention(acc) * scale;
+        }
+        for (int64_t t = 0; t < n; t++) {
+            if (t0 + TERN_SCORE_BLOCK + t < length) prefetch_head(keys + (t0 + TERN_SCORE_BLOCK + t) * stride, head_dim);
+            const float s = scores[t];
+            float ms = 1.0f, vs = 1.0f;
+            if (s > M) {
+                const float old = M;
+                M = s;
+                ms = expf(old - M);
+                const __m256 m = _mm256_set1_ps(ms);
+                for (int64_t j = 0; j < head_dim / 8; j++)
+                    o[j] = _mm256_cvtph_ps(_mm256_cvtps_ph(_mm256_mul_ps(o[j], m), _MM_FROUND_TO_NEAREST_INT));
+            } else {
+                vs = expf(s - M);
+            }
+            const uint16_t *v = values + (t0 + t) * stride;
+            const __m256 w = _mm256_set1_ps(vs);
+            for (int64_t j = 0; j < head_dim / 8; j++) {
+                const __m256 vv = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(v + 8 * j)));
+                o[j] = _mm256_cvtph_ps(_mm256_cvtps_ph(_mm256_fmadd_ps(vv, w, o[j]), _MM_FROUND_TO_NEAREST_INT));
+            }
+            S = S * ms + vs;
+        }
+    }
+    const __m256 inv = _mm256_set1_ps(1.0f / S);
+    for (int64_t j = 0; j < head_dim / 8; j++) _mm256_storeu_ps(output + 8 * j, _mm256_mul_ps(o[j], inv));
+}
+
 TERN_X86 void tern_avx2_attend_f16(const float *query, const uint16_t *keys, const uint16_t *values,
                                    int64_t length, int64_t stride, int64_t head_dim, float scale, float *output) {
+    if (head_dim == 64) {
+        attend_fixed(query, keys, values, length, stride, 64, scale, output);
+        return;
+    }
+    if (head_dim == 128) {
+        attend_fixed(query, keys, values, length, stride, 128, scale, output);
+        return;
+    }
     if (head_dim % 8 != 0) {
         tern_portable_attend_f16(query, keys, values, length, stride, head_dim, scale, output);
         return;

@@ -106,3 +106,29 @@ void tern_matmul_job(void *context, int64_t thread_index, int64_t thread_count) 
                                   m->output);
     }
 }
+
+void tern_matmul_group_job(void *context, int64_t thread_index, int64_t thread_count) {
+    (void)thread_index;
+    (void)thread_count;
+    tern_matmul_group *g = context;
+    for (;;) {
+        int64_t chunk = __atomic_fetch_add(&g->next_chunk, 1, __ATOMIC_RELAXED);
+        int64_t p = 0;
+        for (; p < g->count; p++) {
+            const tern_matmul_part *part = &g->parts[p];
+            const int64_t chunks = (part->rows + part->chunk_rows - 1) / part->chunk_rows;
+            if (chunk < chunks) break;
+            chunk -= chunks;
+        }
+        if (p == g->count) return;
+        const tern_matmul_part *part = &g->parts[p];
+        const int64_t begin = chunk * part->chunk_rows;
+        const int64_t end = begin + part->chunk_rows < part->rows ? begin + part->chunk_rows : part->rows;
+        if (g->float_activations)
+            g->kernels->multiply_rows_float(g->kernels, g->format, part->weights, part->rows, g->columns, begin, end,
+                                            g->activations, g->batch, part->output);
+        else
+            g->kernels->multiply_rows(g->format, part->weights, part->rows, g->columns, begin, end, g->activations,
+                                      g->batch, part->output);
+    }
+}

@@ -65,6 +65,8 @@ public enum MatMul {
         guard rows > 0, batch > 0 else { return }
         let formatID = Int32(format.rawValue)
         if activations == .float {
+            // Rows go out in chunks that threads claim as they come free: about four
+            // per thread, so a thread whose core is busy delays little.
             let chunks = pool.threadCount == 1 ? 1 : pool.threadCount * 4
             var product = tern_matmul(
                 kernels: kernels.table, format: formatID, weights: weights, rows: Int64(rows), columns: Int64(columns),
@@ -75,23 +77,8 @@ public enum MatMul {
             }
             return
         }
-        let preparedBytes = kernels.preparedBytes(formatID, Int64(columns))
-        var activations = UnsafeRawPointer(input)
-        if preparedBytes > 0 {
-            // (batch, preparedBytes): input vectors quantized once for all rows.
-            if batch == 1 {
-                kernels.prepare(formatID, input, Int64(columns), scratch)
-            } else {
-                pool.run { index, count in
-                    for b in stride(from: index, to: batch, by: count) {
-                        kernels.prepare(formatID, input + b * columns, Int64(columns), scratch + b * preparedBytes)
-                    }
-                }
-            }
-            activations = UnsafeRawPointer(scratch)
-        }
-        // Rows go out in chunks that threads claim as they come free: about four
-        // per thread, so a thread whose core is busy delays little.
+        let activations = prepare(
+            input: input, format: format, columns: columns, batch: batch, scratch: scratch, pool: pool, kernels: kernels)
         let chunks = pool.threadCount == 1 ? 1 : pool.threadCount * 4
         var product = tern_matmul(
             kernels: kernels.table, format: formatID, weights: weights, rows: Int64(rows), columns: Int64(columns),
@@ -100,5 +87,27 @@ public enum MatMul {
         withUnsafeMutablePointer(to: &product) { product in
             tern_pool_run(pool.pool, tern_matmul_job, product)
         }
+    }
+
+    /// The input as the weights' dot products read it: `batch` prepared vectors in
+    /// `scratch` for quantized formats, `input` itself for float ones.
+    static func prepare(
+        input: UnsafePointer<Float>, format: WeightFormat, columns: Int, batch: Int,
+        scratch: UnsafeMutableRawPointer, pool: ThreadPool, kernels: KernelTable
+    ) -> UnsafeRawPointer {
+        let formatID = Int32(format.rawValue)
+        let preparedBytes = kernels.preparedBytes(formatID, Int64(columns))
+        guard preparedBytes > 0 else { return UnsafeRawPointer(input) }
+        // (batch, preparedBytes): input vectors quantized once for all rows.
+        if batch == 1 {
+            kernels.prepare(formatID, input, Int64(columns), scratch)
+        } else {
+            pool.run { index, count in
+                for b in stride(from: index, to: batch, by: count) {
+                    kernels.prepare(formatID, input + b * columns, Int64(columns), scratch + b * preparedBytes)
+                }
+            }
+        }
+        return UnsafeRawPointer(scratch)
     }
 }

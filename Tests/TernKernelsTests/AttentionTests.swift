@@ -37,7 +37,7 @@ struct AttentionTests {
         return output
     }
 
-    @Test("every kernel path matches the reference", arguments: KernelPath.available, [(1, 4, 4, 16), (7, 6, 2, 32), (33, 9, 3, 64), (5, 2, 1, 12)])
+    @Test("every kernel path matches the reference", arguments: KernelPath.available, [(1, 4, 4, 16), (7, 6, 2, 32), (33, 9, 3, 64), (5, 2, 1, 12), (150, 3, 1, 64), (70, 4, 2, 128)])
     func matchesReference(path: String, shape: (length: Int, heads: Int, kvHeads: Int, headDimension: Int)) throws {
         let kernels = try #require(Kernels.named(path))
         let (length, heads, kvHeads, headDimension) = shape

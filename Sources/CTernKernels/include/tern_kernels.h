@@ -134,6 +134,35 @@ void tern_matmul_job(void *context, int64_t thread_index, int64_t thread_count);
 /// computed by `multiply_rows_float`.
 void tern_matmul_float_job(void *context, int64_t thread_index, int64_t thread_count);
 
+/// Up to TERN_MATMUL_GROUP_MAX products of one input (same format and columns,
+/// so one prepared copy of the input serves all), run as one pool job: a decode
+/// step's query/key/value or gate/up products cost one pool round trip instead
+/// of several. Each part is cut into chunks of its own `chunk_rows` exactly as
+/// a lone `tern_matmul` would be, so every row is computed as it would be alone.
+/// Fill every field, with `next_chunk` = 0, then run `tern_matmul_group_job`.
+#define TERN_MATMUL_GROUP_MAX 3
+typedef struct tern_matmul_part {
+    const void *weights;
+    int64_t rows;
+    float *output;
+    int64_t chunk_rows;  // as a lone product of this part would use
+} tern_matmul_part;
+
+typedef struct tern_matmul_group {
+    const tern_kernels *kernels;
+    int format;
+    int float_activations;  // 1: `activations` is f32 input for multiply_rows_float
+    int64_t columns;
+    const void *activations;
+    int64_t batch;
+    int64_t count;  // parts in use
+    tern_matmul_part parts[TERN_MATMUL_GROUP_MAX];
+    int64_t next_chunk;  // claimed atomically, over the parts' chunks in order
+} tern_matmul_group;
+
+/// A `tern_pool_job` whose context is a `tern_matmul_group`.
+void tern_matmul_group_job(void *context, int64_t thread_index, int64_t thread_count);
+
 #ifdef __cplusplus
 }
 #endif

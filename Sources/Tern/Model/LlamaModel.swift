@@ -47,9 +47,9 @@ public final class LlamaModel: Sendable {
             layer.attentionNorm.withUnsafeBufferPointer {
                 RMSNorm.apply(input: w.x, weight: $0.baseAddress!, output: w.normed, count: dim, rows: n, epsilon: c.rmsNormEpsilon)
             }
-            multiply(layer.query, w.normed, n, w.query, w, pool, activations)
-            multiply(layer.key, w.normed, n, w.key, w, pool, activations)
-            multiply(layer.value, w.normed, n, w.value, w, pool, activations)
+            MatMul.multiply(
+                operand(layer.query, w.query), operand(layer.key, w.key), operand(layer.value, w.value),
+                input: w.normed, batch: n, scratch: w.matmulScratch, pool: pool, activations: activations)
             for i in 0..<n {
                 let table = UnsafePointer(w.ropeTable + i * ropeDims)
                 rope.apply(w.query + i * qDim, heads: c.headCount, headDimension: c.headDimension, table: table)
@@ -65,9 +65,13 @@ public final class LlamaModel: Sendable {
             layer.ffnNorm.withUnsafeBufferPointer {
                 RMSNorm.apply(input: w.x, weight: $0.baseAddress!, output: w.normed, count: dim, rows: n, epsilon: c.rmsNormEpsilon)
             }
-            multiply(layer.gate, w.normed, n, w.gate, w, pool, activations)
-            multiply(layer.up, w.normed, n, w.up, w, pool, activations)
-            SwiGLU.apply(gate: w.gate, up: w.up, count: n * ffn)
+            MatMul.multiply(
+                operand(layer.gate, w.gate), operand(layer.up, w.up),
+                input: w.normed, batch: n, scratch: w.matmulScratch, pool: pool, activations: activations)
+            pool.run { index, count in  // elementwise, so any split gives the same values
+                let begin = n * ffn * index / count, end = n * ffn * (index + 1) / count
+                SwiGLU.apply(gate: w.gate + begin, up: w.up + begin, count: end - begin)
+            }
             multiply(layer.down, w.gate, n, w.query, w, pool, activations)
             add(w.x, w.query, count: n * dim)
         }
@@ -89,6 +93,11 @@ public final class LlamaModel: Sendable {
         MatMul.multiply(
             weights: m.data, format: m.format, rows: m.rows, columns: m.columns,
             input: input, batch: batch, output: output, scratch: w.matmulScratch, pool: pool, activations: activations)
+    }
+
+    @inline(__always)
+    private func operand(_ m: Tensor, _ output: UnsafeMutablePointer<Float>) -> MatMul.Operand {
+        MatMul.Operand(weights: m.data, format: m.format, rows: m.rows, columns: m.columns, output: output)
     }
 
     private func add(_ x: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, count: Int) {
