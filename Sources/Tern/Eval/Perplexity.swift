@@ -47,6 +47,7 @@ public struct Perplexity: Sendable {
         let workspace = ForwardWorkspace(
             config: model.config, weights: model.weights, maxTokens: batchSize, maxLogitRows: batchSize)
         let first = n / 2
+        var logProbabilities = [Double](repeating: 0, count: batchSize)
         var nll = 0.0, nll2 = 0.0
         var count = 0
         for chunk in 0..<chunkCount {
@@ -63,9 +64,19 @@ public struct Perplexity: Sendable {
                         logitRows: logitRows)
                 }
                 if end > scoredFrom {
-                    for p in scoredFrom..<min(end, n - 1) {
-                        let row = logits.baseAddress! + (p - (end - logitRows)) * vocabulary
-                        let logProbability = Self.logSoftmax(row, count: vocabulary, at: tokens[start + p + 1])
+                    // Rows are independent: threads take rows, then sums run in order so the result
+                    // does not depend on the thread count.
+                    let scored = scoredFrom..<min(end, n - 1)
+                    logProbabilities.withUnsafeMutableBufferPointer { out in
+                        let results = out.baseAddress!
+                        pool.run { index, threads in
+                            for p in stride(from: scored.lowerBound + index, to: scored.upperBound, by: threads) {
+                                let row = logits.baseAddress! + (p - (end - logitRows)) * vocabulary
+                                results[p - scored.lowerBound] = Self.logSoftmax(row, count: vocabulary, at: tokens[start + p + 1])
+                            }
+                        }
+                    }
+                    for logProbability in logProbabilities[0..<scored.count] {
                         nll -= logProbability
                         nll2 += logProbability * logProbability
                         count += 1
