@@ -32,12 +32,12 @@ enum TokenizerFixtures {
         }
     }
 
-    private static let gpt2 = Result { try load("ggml-vocab-gpt-2.gguf") }
-    private static let llamaBPE = Result { try load("ggml-vocab-llama-bpe.gguf") }
-    private static let qwen2 = Result { try load("ggml-vocab-qwen2.gguf") }
+    private static let gpt2 = Result { try load("gpt-2") }
+    private static let llamaBPE = Result { try load("llama-bpe") }
+    private static let qwen2 = Result { try load("qwen2") }
 
-    private static func load(_ file: String) throws -> Tokenizer {
-        try Tokenizer(gguf: GGUFFile(path: directory.appendingPathComponent(file).path))
+    private static func load(_ name: String) throws -> Tokenizer {
+        try Tokenizer(gguf: GGUFFile(path: LlamaCppFixtures.vocabulary(name)))
     }
 
     /// The test strings of `ggml-vocab-<name>.gguf.inp` with the ids of the matching `.out` line
