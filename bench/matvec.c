@@ -33,9 +33,10 @@ static void bench(const tern_kernels *k, tern_pool *pool, int format, int64_t ro
     for (int64_t b = 0; b < batch; b++) k->prepare(format, values + b * columns, columns, (char *)prepared + b * k->prepared_bytes(format, columns));
     float *output = malloc(sizeof(float) * rows * batch);
     const int64_t chunks = tern_pool_thread_count(pool) * 4;
-    tern_matmul j = {k, format, weights, rows, columns, k->prepared_bytes(format, columns) ? prepared : (void *)values, batch, output, (rows + chunks - 1) / chunks, 0};
+    tern_matmul_group j = {k, format, 0, columns, k->prepared_bytes(format, columns) ? prepared : (void *)values, batch, 1,
+                           {{weights, rows, output, (rows + chunks - 1) / chunks}}, 0};
     // Warm up, then time enough iterations for ~0.3 s.
-    for (int c = 0; c < copies; c++) { j.weights = weights + c * matrix; { j.next_chunk = 0; tern_pool_run(pool, tern_matmul_job, &j); } }
+    for (int c = 0; c < copies; c++) { j.parts[0].weights = weights + c * matrix; { j.next_chunk = 0; tern_pool_run(pool, tern_matmul_group_job, &j); } }
     // Best of many short trials: on a shared machine the minimum is the
     // closest to what the kernel does with a core (and memory) to itself.
     const clockid_t clock = CLOCK_MONOTONIC;
@@ -46,8 +47,8 @@ static void bench(const tern_kernels *k, tern_pool *pool, int format, int64_t ro
         const double start = seconds(clock);
         const int n = rows * columns > 4000000 ? 1 : 4;
         for (int t = 0; t < n; t++, iterations++) {
-            j.weights = weights + (iterations % copies) * matrix;
-            { j.next_chunk = 0; tern_pool_run(pool, tern_matmul_job, &j); }
+            j.parts[0].weights = weights + (iterations % copies) * matrix;
+            { j.next_chunk = 0; tern_pool_run(pool, tern_matmul_group_job, &j); }
         }
         const double trial = (seconds(clock) - start) / n;
         if (trial < per) per = trial;

@@ -94,19 +94,6 @@ uint16_t tern_f32_to_f16(float f) { return tern_float_to_half(f); }
 float tern_bf16_to_f32(uint16_t h) { return tern_bfloat_to_float(h); }
 uint16_t tern_f32_to_bf16(float f) { return tern_float_to_bfloat(f); }
 
-void tern_matmul_job(void *context, int64_t thread_index, int64_t thread_count) {
-    (void)thread_index;
-    (void)thread_count;
-    tern_matmul *m = context;
-    for (;;) {
-        const int64_t begin = __atomic_fetch_add(&m->next_chunk, 1, __ATOMIC_RELAXED) * m->chunk_rows;
-        if (begin >= m->rows) return;
-        const int64_t end = begin + m->chunk_rows < m->rows ? begin + m->chunk_rows : m->rows;
-        m->kernels->multiply_rows(m->format, m->weights, m->rows, m->columns, begin, end, m->activations, m->batch,
-                                  m->output);
-    }
-}
-
 void tern_matmul_group_job(void *context, int64_t thread_index, int64_t thread_count) {
     (void)thread_index;
     (void)thread_count;

@@ -24,6 +24,19 @@ static int64_t segment_offset(int format, int64_t column) {
 
 static int64_t row_bytes(int format, int64_t columns) { return segment_offset(format, columns); }
 
+// Expands values [c0, c0 + n) of rows r0 ..< r0 + nr into w, zeroing the tile's
+// unused rows (they then contribute nothing to a full-tile loop).
+static void expand_tile(const tern_kernels *k, int format, const void *weights, int64_t stride, int64_t r0,
+                        int64_t nr, int64_t c0, int64_t n, float w[TILE][SEGMENT]) {
+    for (int64_t i = 0; i < TILE; i++) {
+        if (i < nr) {
+            k->dequantize_row(format, (const char *)weights + (r0 + i) * stride + segment_offset(format, c0), w[i], n);
+        } else {
+            for (int64_t j = 0; j < n; j++) w[i][j] = 0.0f;
+        }
+    }
+}
+
 void tern_portable_multiply_rows_float(const tern_kernels *k, int format, const void *weights, int64_t rows,
                                        int64_t columns, int64_t row_begin, int64_t row_end, const float *input,
                                        int64_t batch, float *output) {
@@ -35,10 +48,7 @@ void tern_portable_multiply_rows_float(const tern_kernels *k, int format, const 
             for (int64_t i = 0; i < nr; i++) output[b * rows + r0 + i] = 0.0f;
         for (int64_t c0 = 0; c0 < columns; c0 += SEGMENT) {
             const int64_t n = columns - c0 < SEGMENT ? columns - c0 : SEGMENT;
-            for (int64_t i = 0; i < nr; i++) {
-                const char *row = (const char *)weights + (r0 + i) * stride + segment_offset(format, c0);
-                k->dequantize_row(format, row, w[i], n);
-            }
+            expand_tile(k, format, weights, stride, r0, nr, c0, n, w);
             for (int64_t b = 0; b < batch; b++) {
                 const float *x = input + b * columns + c0;
                 for (int64_t i = 0; i < nr; i++) {
@@ -76,14 +86,7 @@ __attribute__((target("avx2,fma"))) void tern_avx2_multiply_rows_float(
             for (int64_t i = 0; i < nr; i++) output[b * rows + r0 + i] = 0.0f;
         for (int64_t c0 = 0; c0 < columns; c0 += SEGMENT) {
             const int64_t n = columns - c0 < SEGMENT ? columns - c0 : SEGMENT;
-            for (int64_t i = 0; i < TILE; i++) {
-                if (i < nr) {
-                    const char *row = (const char *)weights + (r0 + i) * stride + segment_offset(format, c0);
-                    k->dequantize_row(format, row, w[i], n);
-                } else {
-                    for (int64_t j = 0; j < n; j++) w[i][j] = 0.0f;  // padding rows contribute nothing
-                }
-            }
+            expand_tile(k, format, weights, stride, r0, nr, c0, n, w);
             for (int64_t b = 0; b < batch; b++) {
                 const float *x = input + b * columns + c0;
                 __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
@@ -105,16 +108,3 @@ __attribute__((target("avx2,fma"))) void tern_avx2_multiply_rows_float(
     }
 }
 #endif
-
-void tern_matmul_float_job(void *context, int64_t thread_index, int64_t thread_count) {
-    (void)thread_index;
-    (void)thread_count;
-    tern_matmul *m = context;
-    for (;;) {
-        const int64_t begin = __atomic_fetch_add(&m->next_chunk, 1, __ATOMIC_RELAXED) * m->chunk_rows;
-        if (begin >= m->rows) return;
-        const int64_t end = begin + m->chunk_rows < m->rows ? begin + m->chunk_rows : m->rows;
-        m->kernels->multiply_rows_float(m->kernels, m->format, m->weights, m->rows, m->columns, begin, end,
-                                        m->activations, m->batch, m->output);
-    }
-}

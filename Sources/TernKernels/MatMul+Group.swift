@@ -70,6 +70,16 @@ extension MatMul {
         let prepared = activations == .float
             ? UnsafeRawPointer(input)
             : prepare(input: input, format: first.format, columns: first.columns, batch: batch, scratch: scratch, pool: pool, kernels: kernels)
+        run(first, second, third, prepared: prepared, batch: batch, pool: pool, kernels: kernels, activations: activations)
+    }
+
+    /// Runs one to three products of the same prepared input as one pool job.
+    static func run(
+        _ first: Operand, _ second: Operand?, _ third: Operand?, prepared: UnsafeRawPointer, batch: Int,
+        pool: ThreadPool, kernels: KernelTable, activations: Activations
+    ) {
+        // Rows go out in chunks that threads claim as they come free: about four
+        // per thread, so a thread whose core is busy delays little.
         let chunks = pool.threadCount == 1 ? 1 : pool.threadCount * 4
         func part(_ o: Operand?) -> tern_matmul_part {
             guard let o else { return tern_matmul_part(weights: nil, rows: 0, output: nil, chunk_rows: 1) }
@@ -77,9 +87,10 @@ extension MatMul {
                 weights: o.weights, rows: Int64(o.rows), output: o.output,
                 chunk_rows: Int64(max(16, (o.rows + chunks - 1) / chunks)))
         }
+        let count = 1 + (second == nil ? 0 : 1) + (third == nil ? 0 : 1)
         var group = tern_matmul_group(
             kernels: kernels.table, format: Int32(first.format.rawValue), float_activations: activations == .float ? 1 : 0,
-            columns: Int64(first.columns), activations: prepared, batch: Int64(batch), count: third == nil ? 2 : 3,
+            columns: Int64(first.columns), activations: prepared, batch: Int64(batch), count: Int64(count),
             parts: (part(first), part(second), part(third)), next_chunk: 0)
         withUnsafeMutablePointer(to: &group) { group in
             tern_pool_run(pool.pool, tern_matmul_group_job, group)

@@ -63,30 +63,11 @@ public enum MatMul {
         precondition(rows >= 0 && batch >= 0 && columns >= 0, "shape must not be negative")
         precondition(columns % format.blockSize == 0, "columns must be a whole number of blocks")
         guard rows > 0, batch > 0 else { return }
-        let formatID = Int32(format.rawValue)
-        if activations == .float {
-            // Rows go out in chunks that threads claim as they come free: about four
-            // per thread, so a thread whose core is busy delays little.
-            let chunks = pool.threadCount == 1 ? 1 : pool.threadCount * 4
-            var product = tern_matmul(
-                kernels: kernels.table, format: formatID, weights: weights, rows: Int64(rows), columns: Int64(columns),
-                activations: UnsafeRawPointer(input), batch: Int64(batch), output: output,
-                chunk_rows: Int64(max(16, (rows + chunks - 1) / chunks)), next_chunk: 0)
-            withUnsafeMutablePointer(to: &product) { product in
-                tern_pool_run(pool.pool, tern_matmul_float_job, product)
-            }
-            return
-        }
-        let activations = prepare(
-            input: input, format: format, columns: columns, batch: batch, scratch: scratch, pool: pool, kernels: kernels)
-        let chunks = pool.threadCount == 1 ? 1 : pool.threadCount * 4
-        var product = tern_matmul(
-            kernels: kernels.table, format: formatID, weights: weights, rows: Int64(rows), columns: Int64(columns),
-            activations: activations, batch: Int64(batch), output: output,
-            chunk_rows: Int64(max(16, (rows + chunks - 1) / chunks)), next_chunk: 0)
-        withUnsafeMutablePointer(to: &product) { product in
-            tern_pool_run(pool.pool, tern_matmul_job, product)
-        }
+        let product = Operand(weights: weights, format: format, rows: rows, columns: columns, output: output)
+        let prepared = activations == .float
+            ? UnsafeRawPointer(input)
+            : prepare(input: input, format: format, columns: columns, batch: batch, scratch: scratch, pool: pool, kernels: kernels)
+        run(product, nil, nil, prepared: prepared, batch: batch, pool: pool, kernels: kernels, activations: activations)
     }
 
     /// The input as the weights' dot products read it: `batch` prepared vectors in

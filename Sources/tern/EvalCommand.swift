@@ -45,8 +45,7 @@ struct PerplexityCommand: ParsableCommand {
                 Terminal.progress(done: done, total: total, label: String(format: "PPL %.4f", ppl))
             }
             let elapsed = ContinuousClock.now - start
-            Terminal.note(String(format: "\n%d chunks, %d tokens scored in %.1f s", result.chunks, result.scoredTokens,
-                                 Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18))
+            Terminal.note(String(format: "\n%d chunks, %d tokens scored in %.1f s", result.chunks, result.scoredTokens, elapsed.seconds))
             print(String(format: "PPL = %.4f +/- %.5f", result.perplexity, result.uncertainty))
         }
     }

@@ -110,35 +110,12 @@ void tern_pool_destroy(tern_pool *pool);
 
 // MARK: - Threaded matrix product
 
-/// One matrix product shared by a pool's threads: rows are cut into chunks of
-/// `chunk_rows` that threads claim in turn, so a thread that starts late (its
-/// core was busy) still takes a share and a slow one holds up little.
-/// Fill every field, with `next_chunk` = 0, then run `tern_matmul_job` on a pool.
-typedef struct tern_matmul {
-    const tern_kernels *kernels;
-    int format;
-    const void *weights;
-    int64_t rows;
-    int64_t columns;
-    const void *activations;  // f32 input or prepared vectors, as multiply_rows takes
-    int64_t batch;
-    float *output;
-    int64_t chunk_rows;
-    int64_t next_chunk;  // claimed atomically
-} tern_matmul;
-
-/// A `tern_pool_job` whose context is a `tern_matmul`.
-void tern_matmul_job(void *context, int64_t thread_index, int64_t thread_count);
-
-/// A `tern_pool_job` whose context is a `tern_matmul` with f32 `activations`,
-/// computed by `multiply_rows_float`.
-void tern_matmul_float_job(void *context, int64_t thread_index, int64_t thread_count);
-
-/// Up to TERN_MATMUL_GROUP_MAX products of one input (same format and columns,
-/// so one prepared copy of the input serves all), run as one pool job: a decode
-/// step's query/key/value or gate/up products cost one pool round trip instead
-/// of several. Each part is cut into chunks of its own `chunk_rows` exactly as
-/// a lone `tern_matmul` would be, so every row is computed as it would be alone.
+/// One to TERN_MATMUL_GROUP_MAX products of one input (same format and columns,
+/// so one prepared copy of the input serves all), shared by a pool's threads:
+/// each part's rows are cut into chunks of `chunk_rows` that threads claim in
+/// turn, so a thread that starts late (its core was busy) still takes a share.
+/// A decode step's query/key/value or gate/up products thus cost one pool round
+/// trip, and each row is computed exactly as in a product on its own.
 /// Fill every field, with `next_chunk` = 0, then run `tern_matmul_group_job`.
 #define TERN_MATMUL_GROUP_MAX 3
 typedef struct tern_matmul_part {
