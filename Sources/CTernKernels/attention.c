@@ -19,13 +19,15 @@ void tern_portable_convert_f16(const float *source, uint16_t *destination, int64
 // llama.cpp's CPU flash attention, scalar: one pass with a running maximum M and
 // sum S; the weighted sum of values is kept in f16 precision, as llama.cpp keeps it.
 void tern_portable_attend_f16(const float *query, const uint16_t *keys, const uint16_t *values, int64_t length,
-                              int64_t stride, int64_t head_dim, float scale, float *output) {
+                              int64_t stride, const int32_t *pages, int64_t page_size, int64_t page_stride,
+                              int64_t head_dim, float scale, float *output) {
     float q[TERN_MAX_HEAD_DIM];
     for (int64_t i = 0; i < head_dim; i++) q[i] = tern_half_to_float(tern_float_to_half(query[i]));
     for (int64_t i = 0; i < head_dim; i++) output[i] = 0.0f;
     float M = -INFINITY, S = 0.0f;
     for (int64_t t = 0; t < length; t++) {
-        const uint16_t *k = keys + t * stride;
+        const int64_t row = pages[t / page_size] * page_stride + (t % page_size) * stride;
+        const uint16_t *k = keys + row;
         float dot = 0.0f;
         for (int64_t i = 0; i < head_dim; i++) dot += q[i] * tern_half_to_float(k[i]);
         const float s = dot * scale;
@@ -38,7 +40,7 @@ void tern_portable_attend_f16(const float *query, const uint16_t *keys, const ui
         } else {
             vs = expf(s - M);
         }
-        const uint16_t *v = values + t * stride;
+        const uint16_t *v = values + row;
         for (int64_t i = 0; i < head_dim; i++) output[i] = round_to_half(output[i] + tern_half_to_float(v[i]) * vs);
         S = S * ms + vs;
     }
@@ -83,8 +85,8 @@ TERN_X86 static inline __attribute__((always_inline)) void prefetch_head(const u
 // value sum, with the sum held in registers instead of reloaded from memory at
 // every position. Every float operation, and its order, is the generic one's.
 TERN_X86 static inline __attribute__((always_inline)) void attend_fixed(
-    const float *query, const uint16_t *keys, const uint16_t *values, int64_t length, int64_t stride,
-    const int64_t head_dim, float scale, float *output) {
+    const float *query, const uint16_t *keys_base, const uint16_t *values_base, int64_t length, int64_t stride,
+    const int32_t *pages, int64_t page_size, int64_t page_stride, const int64_t head_dim, float scale, float *output) {
     float q[128];
     for (int64_t i = 0; i < head_dim; i += 8) {
         const __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(query + i), _MM_FROUND_TO_NEAREST_INT);
@@ -94,8 +96,14 @@ TERN_X86 static inline __attribute__((always_inline)) void attend_fixed(
     for (int64_t j = 0; j < head_dim / 8; j++) o[j] = _mm256_setzero_ps();
     float scores[TERN_SCORE_BLOCK];
     float M = -INFINITY, S = 0.0f;
-    for (int64_t t0 = 0; t0 < length; t0 += TERN_SCORE_BLOCK) {
-        const int64_t n = length - t0 < TERN_SCORE_BLOCK ? length - t0 : TERN_SCORE_BLOCK;
+    // Page by page (a page's positions are contiguous); where score blocks are cut
+    // changes no result, only which scores are computed together.
+    for (int64_t first = 0, page = 0; first < length; first += page_size, page++) {
+    const uint16_t *keys = keys_base + pages[page] * page_stride;
+    const uint16_t *values = values_base + pages[page] * page_stride;
+    const int64_t run = length - first < page_size ? length - first : page_size;
+    for (int64_t t0 = 0; t0 < run; t0 += TERN_SCORE_BLOCK) {
+        const int64_t n = run - t0 < TERN_SCORE_BLOCK ? run - t0 : TERN_SCORE_BLOCK;
         for (int64_t t = 0; t < n; t++) {
             const uint16_t *k = keys + (t0 + t) * stride;
             prefetch_head(values + (t0 + t) * stride, head_dim);  // for the second phase
@@ -107,7 +115,7 @@ TERN_X86 static inline __attribute__((always_inline)) void attend_fixed(
             scores[t] = hsum8_attention(acc) * scale;
         }
         for (int64_t t = 0; t < n; t++) {
-            if (t0 + TERN_SCORE_BLOCK + t < length) prefetch_head(keys + (t0 + TERN_SCORE_BLOCK + t) * stride, head_dim);
+            if (t0 + TERN_SCORE_BLOCK + t < run) prefetch_head(keys + (t0 + TERN_SCORE_BLOCK + t) * stride, head_dim);
             const float s = scores[t];
             float ms = 1.0f, vs = 1.0f;
             if (s > M) {
@@ -129,22 +137,25 @@ TERN_X86 static inline __attribute__((always_inline)) void attend_fixed(
             S = S * ms + vs;
         }
     }
+    }
     const __m256 inv = _mm256_set1_ps(1.0f / S);
     for (int64_t j = 0; j < head_dim / 8; j++) _mm256_storeu_ps(output + 8 * j, _mm256_mul_ps(o[j], inv));
 }
 
 TERN_X86 void tern_avx2_attend_f16(const float *query, const uint16_t *keys, const uint16_t *values,
-                                   int64_t length, int64_t stride, int64_t head_dim, float scale, float *output) {
+                                   int64_t length, int64_t stride, const int32_t *pages, int64_t page_size,
+                                   int64_t page_stride, int64_t head_dim, float scale, float *output) {
     if (head_dim == 64) {
-        attend_fixed(query, keys, values, length, stride, 64, scale, output);
+        attend_fixed(query, keys, values, length, stride, pages, page_size, page_stride, 64, scale, output);
         return;
     }
     if (head_dim == 128) {
-        attend_fixed(query, keys, values, length, stride, 128, scale, output);
+        attend_fixed(query, keys, values, length, stride, pages, page_size, page_stride, 128, scale, output);
         return;
     }
     if (head_dim % 8 != 0) {
-        tern_portable_attend_f16(query, keys, values, length, stride, head_dim, scale, output);
+        tern_portable_attend_f16(query, keys, values, length, stride, pages, page_size, page_stride, head_dim, scale,
+                                 output);
         return;
     }
     float q[TERN_MAX_HEAD_DIM];
@@ -155,7 +166,8 @@ TERN_X86 void tern_avx2_attend_f16(const float *query, const uint16_t *keys, con
     float M = -INFINITY, S = 0.0f;
     for (int64_t i = 0; i < head_dim; i += 8) _mm256_storeu_ps(output + i, _mm256_setzero_ps());
     for (int64_t t = 0; t < length; t++) {
-        const uint16_t *k = keys + t * stride;
+        const int64_t row = pages[t / page_size] * page_stride + (t % page_size) * stride;
+        const uint16_t *k = keys + row;
         __m256 acc = _mm256_setzero_ps();
         for (int64_t i = 0; i < head_dim; i += 8) {
             const __m256 kv = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(k + i)));
@@ -175,7 +187,7 @@ TERN_X86 void tern_avx2_attend_f16(const float *query, const uint16_t *keys, con
         } else {
             vs = expf(s - M);
         }
-        const uint16_t *v = values + t * stride;
+        const uint16_t *v = values + row;
         const __m256 w = _mm256_set1_ps(vs);
         for (int64_t i = 0; i < head_dim; i += 8) {
             const __m256 vv = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(v + i)));

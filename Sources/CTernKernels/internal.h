@@ -88,7 +88,8 @@ void tern_avx2_multiply_rows_float(const tern_kernels *k, int format, const void
                                    int64_t batch, float *output);
 void tern_portable_convert_f16(const float *source, uint16_t *destination, int64_t count);
 void tern_portable_attend_f16(const float *query, const uint16_t *keys, const uint16_t *values, int64_t length,
-                              int64_t stride, int64_t head_dim, float scale, float *output);
+                              int64_t stride, const int32_t *pages, int64_t page_size, int64_t page_stride,
+                              int64_t head_dim, float scale, float *output);
 void tern_portable_multiply_rows(int format, const void *weights, int64_t rows, int64_t columns,
                                  int64_t row_begin, int64_t row_end, const void *activations,
                                  int64_t batch, float *output);
@@ -97,7 +98,8 @@ void tern_portable_multiply_rows(int format, const void *weights, int64_t rows, 
 void tern_avx2_prepare(int format, const float *input, int64_t columns, void *prepared);
 void tern_avx2_convert_f16(const float *source, uint16_t *destination, int64_t count);
 void tern_avx2_attend_f16(const float *query, const uint16_t *keys, const uint16_t *values, int64_t length,
-                          int64_t stride, int64_t head_dim, float scale, float *output);
+                          int64_t stride, const int32_t *pages, int64_t page_size, int64_t page_stride,
+                          int64_t head_dim, float scale, float *output);
 void tern_avx2_multiply_rows(int format, const void *weights, int64_t rows, int64_t columns,
                              int64_t row_begin, int64_t row_end, const void *activations,
                              int64_t batch, float *output);

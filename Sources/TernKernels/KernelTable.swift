@@ -13,8 +13,8 @@ struct KernelTable: @unchecked Sendable {  // points at immutable static C table
 
     typealias ConvertF16 = @convention(c) (UnsafePointer<Float>?, UnsafeMutablePointer<UInt16>?, Int64) -> Void
     typealias AttendF16 = @convention(c) (
-        UnsafePointer<Float>?, UnsafePointer<UInt16>?, UnsafePointer<UInt16>?, Int64, Int64, Int64, Float,
-        UnsafeMutablePointer<Float>?
+        UnsafePointer<Float>?, UnsafePointer<UInt16>?, UnsafePointer<UInt16>?, Int64, Int64,
+        UnsafePointer<Int32>?, Int64, Int64, Int64, Float, UnsafeMutablePointer<Float>?
     ) -> Void
 
     let table: UnsafePointer<tern_kernels>

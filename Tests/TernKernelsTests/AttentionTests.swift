@@ -61,4 +61,39 @@ struct AttentionTests {
             #expect(abs(output[i] - expected[i]) <= 2e-3 * max(1, abs(expected[i])), "\(path) element \(i): \(output[i]) vs \(expected[i])")
         }
     }
+
+    @Test("a paged cache gives exactly the contiguous result", arguments: KernelPath.available, [(150, 16), (70, 5), (64, 64), (3, 1)])
+    func pagedEqualsContiguous(path: String, paging: (length: Int, blockSize: Int)) throws {
+        let kernels = try #require(Kernels.named(path))
+        let (length, blockSize) = paging
+        let heads = 6, kvHeads = 2, headDimension = 64, row = kvHeads * headDimension
+        let query = TestData.floats(heads * headDimension, seed: 4)
+        var keys = [UInt16](repeating: 0, count: length * row), values = keys
+        Attention.convertToHalf(TestData.floats(length * row, seed: 5), &keys, count: keys.count, kernels: kernels)
+        Attention.convertToHalf(TestData.floats(length * row, seed: 6), &values, count: values.count, kernels: kernels)
+
+        // Scatter the positions into blocks in reverse order, with a spare block in between.
+        let blocks = (length + blockSize - 1) / blockSize, total = 2 * blocks + 1
+        let table = (0..<blocks).map { Int32(total - 1 - 2 * $0) }
+        var pagedKeys = [UInt16](repeating: 0xFFFF, count: total * blockSize * row), pagedValues = pagedKeys
+        for t in 0..<length {
+            let base = (Int(table[t / blockSize]) * blockSize + t % blockSize) * row
+            for i in 0..<row {
+                pagedKeys[base + i] = keys[t * row + i]
+                pagedValues[base + i] = values[t * row + i]
+            }
+        }
+        var contiguous = [Float](repeating: .nan, count: heads * headDimension), paged = contiguous
+        Attention.attend(
+            query: query, keys: keys, values: values, length: length, heads: heads, kvHeads: kvHeads,
+            headDimension: headDimension, output: &contiguous, headRange: 0..<heads, kernels: kernels)
+        table.withUnsafeBufferPointer { t in
+            Attention.attend(
+                query: query, keys: pagedKeys, values: pagedValues,
+                pages: .init(table: t.baseAddress!, blockSize: blockSize, blockStride: blockSize * row),
+                length: length, heads: heads, kvHeads: kvHeads, headDimension: headDimension, output: &paged,
+                headRange: 0..<heads, kernels: kernels)
+        }
+        #expect(paged == contiguous)
+    }
 }

@@ -59,11 +59,14 @@ struct tern_kernels {
     void (*convert_f16)(const float *source, uint16_t *destination, int64_t count);
 
     /// Attention of one query head (`head_dim` f32, rounded to f16 first) over
-    /// `length` positions of an f16 cache: keys and values of position t start at
-    /// `keys + t * stride` and `values + t * stride`. `output` gets the
-    /// `head_dim` softmax-weighted sum of values. head_dim <= 1024.
+    /// `length` positions of a paged f16 cache: position t lives in page
+    /// `pages[t / page_size]`, and its keys and values start at
+    /// `keys + pages[t / page_size] * page_stride + (t % page_size) * stride` (same
+    /// offset from `values`). One contiguous run is one page of `page_size >= length`.
+    /// `output` gets the `head_dim` softmax-weighted sum of values. head_dim <= 1024.
     void (*attend_f16)(const float *query, const uint16_t *keys, const uint16_t *values, int64_t length,
-                       int64_t stride, int64_t head_dim, float scale, float *output);
+                       int64_t stride, const int32_t *pages, int64_t page_size, int64_t page_stride,
+                       int64_t head_dim, float scale, float *output);
 
     /// Like `multiply_rows`, but with f32 activations for every format: weight
     /// rows are expanded to f32 (with this table's `dequantize_row`) and dotted

@@ -17,6 +17,8 @@ public final class ForwardWorkspace: @unchecked Sendable {
     let logits: UnsafeMutablePointer<Float>     // (maxLogitRows, vocab)
     let ropeTable: UnsafeMutablePointer<Float>  // (T, ropeDims) cos/sin per position
     let matmulScratch: UnsafeMutableRawPointer
+    /// The batch `LlamaModel.forward(tokens:...)` fills for its one sequence.
+    let singleSequence = ForwardBatch()
     private var allocations: [UnsafeMutableRawPointer] = []
 
     public init(config c: ModelConfig, weights: LlamaWeights, maxTokens: Int, maxLogitRows: Int) {

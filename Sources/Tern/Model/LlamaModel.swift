@@ -14,12 +14,10 @@ public final class LlamaModel: Sendable {
         rope = RoPE(dimensions: config.ropeDimensionCount, base: config.ropeFrequencyBase)
     }
 
-    /// Runs `tokens` (at positions `startPosition...`) through the model, appending their
-    /// keys and values to `cache`, and returns logits: one row per token for the last
-    /// `logitRows` tokens, each `vocabularySize` floats.
-    ///
-    /// `activations` chooses how activations meet quantized weights: `.float` for prompt
-    /// processing (exact, the batch amortises the cost), `.int8` for decoding (fastest).
+    /// Runs `tokens` of one sequence (at positions `startPosition...`) through the model,
+    /// appending their keys and values to `cache` (whose blocks, in order, hold the sequence),
+    /// and returns logits: one row per token for the last `logitRows` tokens, each
+    /// `vocabularySize` floats.
     ///
     /// - Precondition: `tokens.count <= workspace.maxTokens`, `logitRows <= workspace.maxLogitRows`,
     ///   `startPosition + tokens.count <= cache.capacity`; token ids are below the vocabulary size.
@@ -27,59 +25,94 @@ public final class LlamaModel: Sendable {
         tokens: UnsafeBufferPointer<Int>, startPosition: Int, cache: KVCache,
         workspace w: ForwardWorkspace, pool: ThreadPool, logitRows: Int = 1, activations: MatMul.Activations = .int8
     ) -> UnsafeBufferPointer<Float> {
+        precondition(logitRows >= 1 && logitRows <= tokens.count)
+        let batch = w.singleSequence
+        batch.removeAll()
+        batch.append(tokens: tokens, startPosition: startPosition, blockTable: 0..<cache.blockCount, logits: logitRows == 1)
+        if logitRows > 1 { batch.requestLastLogits(logitRows) }
+        return forward(batch: batch, cache: cache, workspace: w, pool: pool, activations: activations)
+    }
+
+    /// Runs a batch of chunks of one or more sequences through the model in one pass (each
+    /// weight read once for all), writing their keys and values into `cache` at the blocks
+    /// their tables name, and returns the logits of `batch.logitTokens`, one row each.
+    ///
+    /// `activations` chooses how activations meet quantized weights: `.int8` (llama.cpp's
+    /// arithmetic, fastest) or `.float` (f32 activations).
+    ///
+    /// - Precondition: the batch fits the workspace (`maxTokens`, `maxLogitRows`); every table
+    ///   covers its chunk's positions with blocks of `cache`; token ids are below the vocabulary size.
+    public func forward(
+        batch: ForwardBatch, cache: KVCache, workspace w: ForwardWorkspace, pool: ThreadPool,
+        activations: MatMul.Activations = .int8
+    ) -> UnsafeBufferPointer<Float> {
         let c = config
-        let n = tokens.count
-        precondition(n > 0 && n <= w.maxTokens && logitRows <= min(n, w.maxLogitRows))  // workspace sized by caller
-        precondition(startPosition + n <= cache.capacity)  // engine checks context length first
+        let n = batch.tokens.count
+        let logitRows = batch.logitTokens.count
+        precondition(n > 0 && n <= w.maxTokens && logitRows <= w.maxLogitRows)  // workspace sized by caller
+        for chunk in batch.chunks {  // the engine allocates blocks before scheduling a chunk
+            precondition((chunk.startPosition + chunk.tokenCount + cache.blockSize - 1) / cache.blockSize <= chunk.tableCount)
+        }
         let dim = c.embeddingLength, qDim = c.queryDimension, kvDim = c.kvDimension, ffn = c.feedForwardLength
 
         // Embeddings: dequantize each token's row of token_embd into x.  x: (n, dim)
-        for (i, token) in tokens.enumerated() {
+        for (i, token) in batch.tokens.enumerated() {
             precondition(token >= 0 && token < c.vocabularySize)  // tokenizer output
             let e = weights.tokenEmbedding
             RowQuantization.dequantizeRow(format: e.format, source: e.row(token), destination: w.x + i * dim, count: dim)
         }
         let ropeDims = c.ropeDimensionCount
-        for i in 0..<n { rope.fillTable(position: startPosition + i, table: w.ropeTable + i * ropeDims) }
+        for i in 0..<n { rope.fillTable(position: batch.positions[i], table: w.ropeTable + i * ropeDims) }
 
-        for (l, layer) in weights.layers.enumerated() {
-            // Attention block.
-            layer.attentionNorm.withUnsafeBufferPointer {
-                RMSNorm.apply(input: w.x, weight: $0.baseAddress!, output: w.normed, count: dim, rows: n, epsilon: c.rmsNormEpsilon)
-            }
-            MatMul.multiply(
-                operand(layer.query, w.query), operand(layer.key, w.key), operand(layer.value, w.value),
-                input: w.normed, batch: n, scratch: w.matmulScratch, pool: pool, activations: activations)
-            for i in 0..<n {
-                let table = UnsafePointer(w.ropeTable + i * ropeDims)
-                rope.apply(w.query + i * qDim, heads: c.headCount, headDimension: c.headDimension, table: table)
-                rope.apply(w.key + i * kvDim, heads: c.kvHeadCount, headDimension: c.headDimension, table: table)
-                Attention.convertToHalf(w.key + i * kvDim, cache.keys(layer: l, position: startPosition + i), count: kvDim)
-                Attention.convertToHalf(w.value + i * kvDim, cache.values(layer: l, position: startPosition + i), count: kvDim)
-            }
-            attend(layer: l, tokenCount: n, startPosition: startPosition, cache: cache, w, pool)  // -> w.normed (n, qDim)
-            multiply(layer.output, w.normed, n, w.query, w, pool, activations)  // reuse query as (n, dim) output
-            add(w.x, w.query, count: n * dim)
+        batch.tables.withUnsafeBufferPointer { tables in
+            for (l, layer) in weights.layers.enumerated() {
+                // Attention block.
+                layer.attentionNorm.withUnsafeBufferPointer {
+                    RMSNorm.apply(input: w.x, weight: $0.baseAddress!, output: w.normed, count: dim, rows: n, epsilon: c.rmsNormEpsilon)
+                }
+                MatMul.multiply(
+                    operand(layer.query, w.query), operand(layer.key, w.key), operand(layer.value, w.value),
+                    input: w.normed, batch: n, scratch: w.matmulScratch, pool: pool, activations: activations)
+                let layerKeys = cache.keys(layer: l), layerValues = cache.values(layer: l)
+                for i in 0..<n {
+                    let table = UnsafePointer(w.ropeTable + i * ropeDims)
+                    rope.apply(w.query + i * qDim, heads: c.headCount, headDimension: c.headDimension, table: table)
+                    rope.apply(w.key + i * kvDim, heads: c.kvHeadCount, headDimension: c.headDimension, table: table)
+                    let chunk = batch.chunks[batch.chunkOfToken[i]]
+                    let position = batch.positions[i]
+                    let block = Int(tables[chunk.tableStart + position / cache.blockSize])
+                    let offset = block * cache.blockStride + (position % cache.blockSize) * kvDim
+                    Attention.convertToHalf(w.key + i * kvDim, layerKeys + offset, count: kvDim)
+                    Attention.convertToHalf(w.value + i * kvDim, layerValues + offset, count: kvDim)
+                }
+                attend(batch, tables, layerKeys, layerValues, cache, w, pool)  // -> w.normed (n, qDim)
+                multiply(layer.output, w.normed, n, w.query, w, pool, activations)  // reuse query as (n, dim) output
+                add(w.x, w.query, count: n * dim)
 
-            // Feed-forward block.
-            layer.ffnNorm.withUnsafeBufferPointer {
-                RMSNorm.apply(input: w.x, weight: $0.baseAddress!, output: w.normed, count: dim, rows: n, epsilon: c.rmsNormEpsilon)
+                // Feed-forward block.
+                layer.ffnNorm.withUnsafeBufferPointer {
+                    RMSNorm.apply(input: w.x, weight: $0.baseAddress!, output: w.normed, count: dim, rows: n, epsilon: c.rmsNormEpsilon)
+                }
+                MatMul.multiply(
+                    operand(layer.gate, w.gate), operand(layer.up, w.up),
+                    input: w.normed, batch: n, scratch: w.matmulScratch, pool: pool, activations: activations)
+                pool.run { index, count in  // elementwise, so any split gives the same values
+                    let begin = n * ffn * index / count, end = n * ffn * (index + 1) / count
+                    SwiGLU.apply(gate: w.gate + begin, up: w.up + begin, count: end - begin)
+                }
+                multiply(layer.down, w.gate, n, w.query, w, pool, activations)
+                add(w.x, w.query, count: n * dim)
             }
-            MatMul.multiply(
-                operand(layer.gate, w.gate), operand(layer.up, w.up),
-                input: w.normed, batch: n, scratch: w.matmulScratch, pool: pool, activations: activations)
-            pool.run { index, count in  // elementwise, so any split gives the same values
-                let begin = n * ffn * index / count, end = n * ffn * (index + 1) / count
-                SwiGLU.apply(gate: w.gate + begin, up: w.up + begin, count: end - begin)
-            }
-            multiply(layer.down, w.gate, n, w.query, w, pool, activations)
-            add(w.x, w.query, count: n * dim)
         }
 
-        // Output head on the last `logitRows` tokens only.
-        let first = n - logitRows
-        weights.outputNorm.withUnsafeBufferPointer {
-            RMSNorm.apply(input: w.x + first * dim, weight: $0.baseAddress!, output: w.normed, count: dim, rows: logitRows, epsilon: c.rmsNormEpsilon)
+        // Output head on the requested tokens only.
+        guard logitRows > 0 else { return UnsafeBufferPointer(start: w.logits, count: 0) }
+        weights.outputNorm.withUnsafeBufferPointer { norm in
+            for (row, token) in batch.logitTokens.enumerated() {
+                RMSNorm.apply(
+                    input: w.x + token * dim, weight: norm.baseAddress!, output: w.normed + row * dim, count: dim,
+                    rows: 1, epsilon: c.rmsNormEpsilon)
+            }
         }
         multiply(weights.output, w.normed, logitRows, w.logits, w, pool, activations)
         return UnsafeBufferPointer(start: w.logits, count: logitRows * c.vocabularySize)
@@ -104,12 +137,15 @@ public final class LlamaModel: Sendable {
         for i in 0..<count { x[i] += y[i] }
     }
 
-    /// Causal attention of the batch's queries over the cache; output into `w.normed` (n, qDim).
-    private func attend(layer: Int, tokenCount n: Int, startPosition: Int, cache: KVCache, _ w: ForwardWorkspace, _ pool: ThreadPool) {
+    /// Causal attention of every token's query over its sequence's positions so far (its own
+    /// included); output into `w.normed` (n, qDim).
+    private func attend(
+        _ batch: ForwardBatch, _ tables: UnsafeBufferPointer<Int32>, _ keys: UnsafeMutablePointer<UInt16>,
+        _ values: UnsafeMutablePointer<UInt16>, _ cache: KVCache, _ w: ForwardWorkspace, _ pool: ThreadPool
+    ) {
         let c = config
         let heads = c.headCount
-        let keys = UnsafePointer(cache.keys(layer: layer, position: 0))
-        let values = UnsafePointer(cache.values(layer: layer, position: 0))
+        let n = batch.tokens.count
         pool.run { ith, nth in
             // Split the (token, head) pairs evenly across threads.
             let total = n * heads
@@ -119,9 +155,13 @@ public final class LlamaModel: Sendable {
                 let token = pair / heads
                 let firstHead = pair % heads
                 let lastHead = min(heads, firstHead + (end - pair))
+                let chunk = batch.chunks[batch.chunkOfToken[token]]
                 Attention.attend(
                     query: w.query + token * c.queryDimension, keys: keys, values: values,
-                    length: startPosition + token + 1, heads: heads, kvHeads: c.kvHeadCount,
+                    pages: Attention.Pages(
+                        table: tables.baseAddress! + chunk.tableStart, blockSize: cache.blockSize,
+                        blockStride: cache.blockStride),
+                    length: batch.positions[token] + 1, heads: heads, kvHeads: c.kvHeadCount,
                     headDimension: c.headDimension, output: w.normed + token * c.queryDimension,
                     headRange: firstHead..<lastHead)
                 pair += lastHead - firstHead
