@@ -90,6 +90,53 @@ struct LlamaModelTests {
             #expect(logits.allSatisfy { $0.isFinite })
         }
     }
+
+    @Test("sequences batched in one pass over a paged cache get the logits each gets alone", arguments: [1, 2])
+    func batchedSequencesEqualAlone(threads: Int) throws {
+        let model = try load(TinyModel())
+        let pool = ThreadPool(threadCount: threads)
+        let vocabulary = model.config.vocabularySize
+        let prompts = [[3, 17, 42, 5, 79], [0, 11, 23, 61, 7, 8, 9], [44, 45, 46]]
+        let next = [12, 13, 14]
+
+        // Each sequence alone, in a contiguous cache: last prompt token's logits, then one decode step.
+        var alone: [([Float], [Float])] = []
+        for (prompt, token) in zip(prompts, next) {
+            let cache = KVCache(config: model.config, capacity: 16)
+            let work = ForwardWorkspace(config: model.config, weights: model.weights, maxTokens: 8, maxLogitRows: 1)
+            let first = Array(prompt.withUnsafeBufferPointer {
+                model.forward(tokens: $0, startPosition: 0, cache: cache, workspace: work, pool: pool)
+            })
+            let second = Array([token].withUnsafeBufferPointer {
+                model.forward(tokens: $0, startPosition: prompt.count, cache: cache, workspace: work, pool: pool)
+            })
+            alone.append((first, second))
+        }
+
+        // All together: blocks of 4 positions handed out out of order, so tables interleave.
+        let cache = KVCache(config: model.config, blockCount: 12, blockSize: 4)
+        let tables = [[7, 2], [0, 9, 4], [11]]
+        let work = ForwardWorkspace(config: model.config, weights: model.weights, maxTokens: 16, maxLogitRows: 3)
+        let batch = ForwardBatch()
+        for (prompt, table) in zip(prompts, tables) {
+            batch.append(tokens: prompt, startPosition: 0, blockTable: table, logits: true)
+        }
+        let prefill = Array(model.forward(batch: batch, cache: cache, workspace: work, pool: pool))
+        batch.removeAll()
+        for (i, prompt) in prompts.enumerated() {
+            batch.append(tokens: [next[i]], startPosition: prompt.count, blockTable: tables[i], logits: true)
+        }
+        let decode = Array(model.forward(batch: batch, cache: cache, workspace: work, pool: pool))
+
+        for i in prompts.indices {
+            for (together, single, step) in [(prefill, alone[i].0, "prefill"), (decode, alone[i].1, "decode")] {
+                let row = together[i * vocabulary..<(i + 1) * vocabulary]
+                let worst = zip(row, single).map { abs($0 - $1) }.max()!
+                // Several vectors per weight block may sum in another order than one alone.
+                #expect(worst < 5e-3, "sequence \(i) \(step): largest difference \(worst)")
+            }
+        }
+    }
 }
 
 private func path(_ error: ModelError) -> String {
