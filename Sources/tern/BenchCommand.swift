@@ -29,7 +29,7 @@ struct BenchCommand: ParsableCommand {
     @Option(name: [.customShort("r"), .customLong("repetitions")], help: "Timed runs per test.")
     var repetitions = 5
 
-    @Option(help: "Sequences decoding together (not yet supported).")
+    @Option(help: "Also measure decoding this many sequences together (a tg row per -n value, e.g. tg128@b16).")
     var batch: Int?
 
     @Flag(help: "Also measure memory read bandwidth and report decode speed as a fraction of it.")
@@ -51,10 +51,8 @@ struct BenchCommand: ParsableCommand {
         _ = try Self.lengths(generationLengths, flag: "-n/--n-gen")
         guard repetitions >= 1 else { throw ValidationError("-r/--repetitions must be at least 1, got \(repetitions).") }
         guard bandwidthMib >= 1 else { throw ValidationError("--bandwidth-mib must be at least 1, got \(bandwidthMib).") }
-        if batch != nil {
-            throw ValidationError(
-                "--batch is not yet supported: decoding several sequences together needs a forward pass over "
-                    + "many sequences' caches, which the model does not have yet. Run without --batch.")
+        if let batch, !(1...1024).contains(batch) {
+            throw ValidationError("--batch must be between 1 and 1024 sequences, got \(batch).")
         }
     }
 
@@ -77,6 +75,9 @@ struct BenchCommand: ParsableCommand {
             let footprint = ModelFootprint(model: loaded.model)
             let tests = try Self.lengths(promptLengths, flag: "-p").map { BenchmarkTest.promptProcessing(tokens: $0) }
                 + Self.lengths(generationLengths, flag: "-n").map { BenchmarkTest.textGeneration(tokens: $0) }
+                + (batch.map { b in
+                    try Self.lengths(generationLengths, flag: "-n").map { BenchmarkTest.batchedGeneration(tokens: $0, sequences: b) }
+                } ?? [])
 
             let benchmark = Benchmark(model: loaded.model, threadCount: threadCount)
             if !json { line(BenchmarkTable.header) }

@@ -38,12 +38,22 @@ struct BenchCommandTests {
         #expect((rows[1]["weight_bytes_per_token"] as? Int ?? 0) > 0)
     }
 
+    @Test("--batch adds a row decoding several sequences together, counting all their tokens")
+    func batched() throws {
+        let result = try TernCLI.run(["bench", "-p", "4", "-n", "3", "-r", "1", "-t", "2", "--batch", "4", "--json"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
+        #expect(rows.map { $0["test"] as? String } == ["pp4", "tg3", "tg3@b4"])
+        #expect(rows.last?["n_gen"] as? Int == 12)
+        #expect((rows.last?["avg_ts"] as? Double ?? 0) > 0)
+    }
+
     @Test("bad flag values are refused before loading, saying which flag and why", arguments: [
         (["-p", "0"], "-p/--n-prompt values must be at least 1, got 0"),
         (["-r", "0"], "-r/--repetitions must be at least 1, got 0"),
         (["-p", "abc"], "-p/--n-prompt expects token counts separated by commas"),
         (["-n", "4,-1"], "-n/--n-gen values must be at least 1, got -1"),
-        (["--batch", "4"], "--batch is not yet supported"),
+        (["--batch", "0"], "--batch must be between 1 and 1024 sequences, got 0"),
     ])
     func badValues(arguments: [String], message: String) throws {
         let result = try TernCLI.run(["bench"] + arguments)

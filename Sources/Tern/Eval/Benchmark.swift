@@ -49,6 +49,30 @@ public final class Benchmark {
                 decode(tokens[...], cache: cache, workspace: workspace)
                 return (clock.now - start).seconds
             }
+        case let .batchedGeneration(steps, sequences):
+            // One block per sequence, as long as its run: sequence s owns block s.
+            let cache = KVCache(config: model.config, blockCount: sequences, blockSize: steps)
+            let workspace = ForwardWorkspace(
+                config: model.config, weights: model.weights, maxTokens: sequences, maxLogitRows: sequences)
+            let streams = (0..<sequences).map { _ in (0..<steps).map { _ in Int(random.next() % UInt64(vocabulary)) } }
+            decodeTogether(streams, steps: 1, cache: cache, workspace: workspace)
+            return (0..<repetitions).map { _ in
+                let start = clock.now
+                decodeTogether(streams, steps: steps, cache: cache, workspace: workspace)
+                return (clock.now - start).seconds
+            }
+        }
+    }
+
+    /// Decodes `steps` tokens of every stream, one forward pass per step for all streams.
+    private func decodeTogether(_ streams: [[Int]], steps: Int, cache: KVCache, workspace: ForwardWorkspace) {
+        let batch = ForwardBatch()
+        for position in 0..<steps {
+            batch.removeAll()
+            for (s, stream) in streams.enumerated() {
+                batch.append(tokens: CollectionOfOne(stream[position]), startPosition: position, blockTable: CollectionOfOne(s), logits: true)
+            }
+            _ = model.forward(batch: batch, cache: cache, workspace: workspace, pool: pool)
         }
     }
 

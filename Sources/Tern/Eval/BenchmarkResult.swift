@@ -44,6 +44,7 @@ public struct BenchmarkResult: Sendable, Equatable, Codable {
         switch test {
         case let .promptProcessing(n): (promptTokens, generatedTokens) = (n, 0)
         case let .textGeneration(n): (promptTokens, generatedTokens) = (0, n)
+        case let .batchedGeneration(n, b): (promptTokens, generatedTokens) = (0, n * b)
         }
         samplesNanoseconds = seconds.map { Int(($0 * 1e9).rounded()) }
         samplesTokensPerSecond = seconds.map { $0 > 0 ? Double(test.tokenCount) / $0 : 0 }

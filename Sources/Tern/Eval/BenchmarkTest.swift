@@ -4,12 +4,17 @@ public enum BenchmarkTest: Sendable, Equatable {
     case promptProcessing(tokens: Int)
     /// `tokens` single-token decode steps from an empty cache (`tg128`).
     case textGeneration(tokens: Int)
+    /// `tokens` decode steps of `sequences` sequences together, one token each per step, from
+    /// empty caches (`tg128@b16`): one matrix-matrix product per weight per step, as a serving
+    /// engine decodes. Speed counts every sequence's tokens.
+    case batchedGeneration(tokens: Int, sequences: Int)
 
     /// llama-bench's name for the test: `pp512`, `tg128`.
     public var name: String {
         switch self {
         case let .promptProcessing(n): "pp\(n)"
         case let .textGeneration(n): "tg\(n)"
+        case let .batchedGeneration(n, b): "tg\(n)@b\(b)"
         }
     }
 
@@ -17,6 +22,7 @@ public enum BenchmarkTest: Sendable, Equatable {
     public var tokenCount: Int {
         switch self {
         case let .promptProcessing(n), let .textGeneration(n): n
+        case let .batchedGeneration(n, b): n * b
         }
     }
 }
