@@ -6,10 +6,14 @@ public struct GenerationRequest: Sendable, Equatable {
     /// Log-probabilities to report with each generated token: nil for none, 0 for the
     /// chosen token's only, k for the chosen token's plus the k most likely alternatives.
     public var topLogprobs: Int?
+    /// Keep generating past end-of-generation tokens, up to max tokens (for benchmarks, as
+    /// llama.cpp's `ignore_eos`).
+    public var ignoresEndOfGeneration: Bool
 
-    public init(promptTokens: [Int], params: SamplingParams, topLogprobs: Int? = nil) {
+    public init(promptTokens: [Int], params: SamplingParams, topLogprobs: Int? = nil, ignoresEndOfGeneration: Bool = false) {
         self.promptTokens = promptTokens
         self.params = params
         self.topLogprobs = topLogprobs
+        self.ignoresEndOfGeneration = ignoresEndOfGeneration
     }
 }

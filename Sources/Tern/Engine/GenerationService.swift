@@ -26,6 +26,8 @@ public enum GenerationError: Error, Equatable, CustomStringConvertible {
     case promptTooLong(tokens: Int, contextLength: Int)
     case queueFull(waiting: Int)
     case invalidParameters(SamplingError)
+    case invalidToken(vocabularySize: Int)
+    case invalidLogprobs(Int)
     case shuttingDown
 
     public var description: String {
@@ -35,6 +37,9 @@ public enum GenerationError: Error, Equatable, CustomStringConvertible {
             "the prompt has \(tokens) tokens but the context holds \(contextLength) (prompt and completion together); shorten the prompt."
         case let .queueFull(waiting): "the server is busy (\(waiting) requests waiting); retry shortly."
         case let .invalidParameters(error): error.description
+        case let .invalidToken(vocabularySize):
+            "the prompt has a token id outside the vocabulary (0..<\(vocabularySize)); send text or valid token ids."
+        case let .invalidLogprobs(k): "top_logprobs is \(k) but must be between 0 and 20."
         case .shuttingDown: "the server is shutting down and takes no new requests."
         }
     }

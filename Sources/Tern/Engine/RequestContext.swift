@@ -53,7 +53,7 @@ final class RequestContext {
 
         var finish: FinishReason?
         var text = ""
-        if tokenizer.isEndOfGeneration(token) {
+        if tokenizer.isEndOfGeneration(token) && !request.ignoresEndOfGeneration {
             finish = .endOfGeneration
             text = stops.append(decoder.flush()).emit + stops.flush()
         } else {
