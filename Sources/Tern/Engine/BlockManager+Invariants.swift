@@ -33,7 +33,8 @@ extension BlockManager {
             isFree[block] = true
         }
         for block in emptyBlocks {
-            try check(blocks[block].hash == nil && blocks[block].tokens.isEmpty, "empty free block \(block) holds a cached prefix")
+            try check(
+                blocks[block].hash == nil && blocks[block].tokens.isEmpty, "empty free block \(block) holds a cached prefix")
         }
         for block in lru {
             try check(blocks[block].hash != nil, "cached free block \(block) has no hash")
@@ -61,7 +62,8 @@ extension BlockManager {
     private func checkCommittedBlocks() throws(InvariantViolation) {
         for (hash, block) in blockByHash {
             guard blocks[block].hash == hash else {
-                throw InvariantViolation("hash map sends \(hash) to block \(block), whose hash is \(String(describing: blocks[block].hash))")
+                let actual = blocks[block].hash.map(String.init) ?? "none"
+                throw InvariantViolation("hash map sends \(hash) to block \(block), whose hash is \(actual)")
             }
         }
         var prefixByContent: [UInt64: (parent: UInt64, tokens: [Int])] = [:]
@@ -75,7 +77,8 @@ extension BlockManager {
             }
             if let other = prefixByContent[block.contentID] {
                 guard other.parent == block.parentContentID, other.tokens == block.tokens else {
-                    throw InvariantViolation("content id \(block.contentID) names two different prefixes (one in block \(index))")
+                    throw InvariantViolation(
+                        "content id \(block.contentID) names two different prefixes (one in block \(index))")
                 }
             }
             prefixByContent[block.contentID] = (block.parentContentID, block.tokens)
@@ -96,7 +99,9 @@ extension BlockManager {
             let info = blocks[block]
             if index < seq.committedBlockCount {
                 let tokens = seq.tokens[index * blockSize..<(index + 1) * blockSize]
-                try check(info.hash != nil && info.tokens.elementsEqual(tokens), "committed block \(block) (#\(index)) holds other tokens")
+                try check(
+                    info.hash != nil && info.tokens.elementsEqual(tokens),
+                    "committed block \(block) (#\(index)) holds other tokens")
                 let parentContentID = index == 0 ? 0 : blocks[table[index - 1]].contentID
                 try check(info.parentContentID == parentContentID, "committed block \(block) (#\(index)) follows another prefix")
             } else {

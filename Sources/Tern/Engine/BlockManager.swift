@@ -222,7 +222,8 @@ public final class BlockManager {
         while seq.committedBlockCount < fullBlocks {
             let index = seq.committedBlockCount
             let block = seq.blockTable[index]
-            precondition(blocks[block].hash == nil && blocks[block].refCount == 1, "only private blocks get committed")  // shared blocks are committed already
+            // Shared blocks came from the prefix cache and are committed already.
+            precondition(blocks[block].hash == nil && blocks[block].refCount == 1, "only private blocks get committed")
             var parentHash = Self.rootHash
             var parentContentID: UInt64 = 0
             if index > 0 {

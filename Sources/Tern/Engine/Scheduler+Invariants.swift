@@ -26,7 +26,8 @@ extension Scheduler {
             for (earlier, later) in zip(queue, queue.dropFirst()) {
                 try check(
                     earlier.arrivalOrder < later.arrivalOrder,
-                    "sequence \(earlier.id) (arrival \(earlier.arrivalOrder)) is queued before \(later.id) (arrival \(later.arrivalOrder))")
+                    "sequence \(earlier.id) (arrival \(earlier.arrivalOrder)) is queued before "
+                        + "\(later.id) (arrival \(later.arrivalOrder))")
             }
         }
         if let newestRunning = running.last, let oldestWaiting = waiting.first {

@@ -171,7 +171,9 @@ public final class Scheduler {
         return true
     }
 
-    private func preempt(_ victim: SequenceState, batch: inout ScheduledBatch, budget: inout Int) {
+    /// Frees `victim`'s blocks and puts it back at the front of the waiting queue, taking it out
+    /// of `batch` (returning its tokens to `budget`) if it was scheduled already.
+    func preempt(_ victim: SequenceState, batch: inout ScheduledBatch, budget: inout Int) {
         if let index = running.lastIndex(where: { $0 === victim }) { running.remove(at: index) }
         blockManager.free(victim)
         victim.status = .waiting
