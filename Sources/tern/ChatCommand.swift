@@ -30,9 +30,7 @@ struct ChatCommand: ParsableCommand {
                 throw CLIUsageError.invalidOption("the model's chat template cannot be used: \(error). Pass --chat-template chatml to use ChatML instead.")
             }
             let tokenizer = loaded.tokenizer
-            let generator = Generator(
-                model: loaded.model, tokenizer: tokenizer,
-                contextSize: try modelOptions.contextSize(for: loaded.model), threadCount: modelOptions.threadCount)
+            let engine = try modelOptions.singleUserEngine(loaded, chatTemplate: template)
             let interactive = Terminal.inputIsTerminal
             let initial = system.map { [ChatMessage(role: "system", content: $0)] } ?? []
             var messages = initial
@@ -53,23 +51,32 @@ struct ChatCommand: ParsableCommand {
                     bosToken: tokenizer.bosToken.map(tokenizer.tokenText) ?? "",
                     eosToken: tokenizer.eosToken.map(tokenizer.tokenText) ?? "")
                 let tokens = tokenizer.encode(text, addSpecial: true, parseSpecial: true)
-                var reply = ""
-                let stats: GenerationStats
+                let reply = ReplyText()
+                let summary: GenerationSummary?
                 do {
-                    stats = try generator.generate(prompt: tokens, params: params) { piece in
-                        reply += piece
-                        Terminal.write(piece)
+                    summary = try engine.generate(GenerationRequest(promptTokens: tokens, params: params)) { event in
+                        if case let .token(t) = event {
+                            reply.append(t.text)
+                            Terminal.write(t.text)
+                        }
                         return true
                     }
-                } catch ModelError.promptTooLong(let count, let size) {
+                } catch GenerationError.promptTooLong(let count, let size) {
                     Terminal.note("\nerror: the conversation is \(count) tokens, more than the context of \(size). Type /reset or raise --ctx-size.")
                     messages.removeLast()
                     continue
                 }
                 Terminal.write("\n")
-                if interactive { Terminal.note(Terminal.summary(stats)) }
-                messages.append(ChatMessage(role: "assistant", content: reply.trimmingCharacters(in: .whitespacesAndNewlines)))
+                if interactive, let summary { Terminal.note(Terminal.summary(GenerationStats(summary))) }
+                messages.append(ChatMessage(role: "assistant", content: reply.text.trimmingCharacters(in: .whitespacesAndNewlines)))
             }
         }
     }
+}
+
+/// The reply streamed so far, filled from the engine's event handler.
+private final class ReplyText: @unchecked Sendable {
+    // @unchecked: written by the handler while the command's thread waits, read after.
+    private(set) var text = ""
+    func append(_ piece: String) { text += piece }
 }

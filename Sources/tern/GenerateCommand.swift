@@ -20,12 +20,11 @@ struct GenerateCommand: ParsableCommand {
         try Terminal.reportingErrors {
             let params = try sampling.params()
             let loaded = try modelOptions.load()
-            let generator = Generator(
-                model: loaded.model, tokenizer: loaded.tokenizer,
-                contextSize: try modelOptions.contextSize(for: loaded.model), threadCount: modelOptions.threadCount)
+            let template = chat ? try loaded.chatTemplate(named: nil) : .chatml
+            let engine = try modelOptions.singleUserEngine(loaded, chatTemplate: template)
             var text = prompt
             if chat {
-                text = try loaded.chatTemplate(named: nil).render(
+                text = try template.render(
                     messages: [ChatMessage(role: "user", content: prompt)], addGenerationPrompt: true,
                     bosToken: loaded.tokenizer.bosToken.map(loaded.tokenizer.tokenText) ?? "",
                     eosToken: loaded.tokenizer.eosToken.map(loaded.tokenizer.tokenText) ?? "")
@@ -33,12 +32,12 @@ struct GenerateCommand: ParsableCommand {
                 Terminal.write(prompt)
             }
             let tokens = loaded.tokenizer.encode(text, addSpecial: true, parseSpecial: chat)
-            let stats = try generator.generate(prompt: tokens, params: params) { piece in
-                Terminal.write(piece)
+            let summary = try engine.generate(GenerationRequest(promptTokens: tokens, params: params)) { event in
+                if case let .token(t) = event { Terminal.write(t.text) }
                 return true
             }
             Terminal.write("\n")
-            Terminal.note(Terminal.summary(stats))
+            if let summary { Terminal.note(Terminal.summary(GenerationStats(summary))) }
         }
     }
 }

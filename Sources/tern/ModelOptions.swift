@@ -84,3 +84,16 @@ struct SamplingOptions: ParsableArguments {
         return try p.validated()
     }
 }
+
+extension ModelOptions {
+    /// An engine for one conversation at a time on `loaded` (generate, chat): its KV cache
+    /// holds one full context, and prefix caching lets a chat turn reuse the conversation so far.
+    func singleUserEngine(_ loaded: LoadedModel, chatTemplate: ChatTemplate) throws -> LLMEngine {
+        let context = try contextSize(for: loaded.model)
+        return try LLMEngine(
+            model: loaded, modelName: loaded.model.config.name, chatTemplate: chatTemplate,
+            configuration: EngineConfiguration(
+                contextLength: context, maxSequences: 1, maxBatchedTokens: 512, maxOutstanding: 1,
+                threadCount: threadCount))
+    }
+}

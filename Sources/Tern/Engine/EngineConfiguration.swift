@@ -29,7 +29,7 @@ public struct EngineConfiguration: Sendable, Equatable {
     }
 
     /// Blocks in the cache.
-    public var blockCount: Int { max(1, kvCacheTokens / blockSize) }
+    public var blockCount: Int { max(1, (kvCacheTokens + blockSize - 1) / blockSize) }
 
     /// Bytes the KV cache takes for `config`.
     public func kvCacheBytes(config: ModelConfig) -> Int {

@@ -36,8 +36,8 @@ final class EngineCore: @unchecked Sendable {
             if !contexts.isEmpty { step() }
             mailbox.publish(scheduler.snapshot())
             // After the snapshot: a client that sees its stream end also sees its blocks free.
-            for (context, reason) in closing { context.finish(reason) }
             mailbox.finished(closing.count)
+            for (context, reason) in closing { context.finish(reason) }
             closing.removeAll(keepingCapacity: true)
         }
     }

@@ -15,8 +15,6 @@ public struct GenerationStats: Sendable {
     public var generatedTokens = 0
     public var decodeSeconds = 0.0
     public var finishReason = FinishReason.length
-    /// The generated token ids, including a final end-of-generation token.
-    public var tokens: [Int] = []
 
     public var prefillTokensPerSecond: Double {
         prefillSeconds > 0 ? Double(promptTokens - cachedPromptTokens) / prefillSeconds : 0
@@ -24,5 +22,26 @@ public struct GenerationStats: Sendable {
     public var decodeTokensPerSecond: Double {
         // The first generated token comes from the prefill's logits; the rest each cost one decode step.
         decodeSeconds > 0 ? Double(max(generatedTokens - 1, 0)) / decodeSeconds : 0
+    }
+}
+
+extension GenerationStats {
+    /// The figures of an engine request's summary (prefill time is the time to first token).
+    public init(_ summary: GenerationSummary) {
+        self.init()
+        promptTokens = summary.promptTokens
+        cachedPromptTokens = summary.cachedPromptTokens
+        prefillSeconds = summary.timeToFirstToken?.seconds ?? 0
+        generatedTokens = summary.generatedTokens
+        decodeSeconds = summary.decodeTime.seconds
+        finishReason = summary.finishReason
+    }
+}
+
+extension Duration {
+    /// The duration in seconds as a Double.
+    public var seconds: Double {
+        let (s, attoseconds) = components
+        return Double(s) + Double(attoseconds) * 1e-18
     }
 }

@@ -47,20 +47,5 @@ struct GreedyReferenceTests {
             })
         }
     }
-
-    @Test("free greedy generation reproduces llama.cpp's text up to the first near tie", arguments: try GreedyReference.all())
-    func freeGeneration(reference: GreedyReference) throws {
-        let loaded = try TestModel.load()
-        #expect(loaded.tokenizer.encode(reference.prompt) == reference.promptTokens)
-        let generator = Generator(model: loaded.model, tokenizer: loaded.tokenizer, contextSize: 256, threadCount: 2)
-        var params = SamplingParams.greedy
-        params.maxTokens = reference.generatedTokens.count
-        var text = ""
-        let stats = try generator.generate(prompt: reference.promptTokens, params: params) { text += $0; return true }
-        let decisive = reference.decisiveStepCount
-        #expect(decisive >= 4)  // the fixture has a long unambiguous prefix to compare
-        #expect(Array(stats.tokens.prefix(decisive)) == Array(reference.generatedTokens.prefix(decisive)))
-        let expectedText = loaded.tokenizer.decode(Array(reference.generatedTokens.prefix(decisive)))
-        #expect(text.hasPrefix(expectedText), "Tern wrote \(text.debugDescription)")
-    }
+    // Free generation through the engine: LLMEngineTests.matchesLlamaCpp.
 }
