@@ -127,9 +127,15 @@ public struct QuantizationPlan: Sendable {
     /// `format` when its block divides `rowLength`, else the first of `fallbackFormats`
     /// with a smaller block that divides it and at least as many bits per weight, else f16.
     public static func fallback(for format: WeightFormat, rowLength: Int) -> WeightFormat {
-        guard rowLength % format.blockSize != 0 else { return format }
+        fallback(blockSize: format.blockSize, bitsPerWeight: format.bitsPerWeight, rowLength: rowLength) ?? format
+    }
+
+    /// The replacement for a format of `blockSize` and `bitsPerWeight` on rows of
+    /// `rowLength`, or nil when the format fits.
+    static func fallback(blockSize: Int, bitsPerWeight: Double, rowLength: Int) -> WeightFormat? {
+        guard rowLength % blockSize != 0 else { return nil }
         let compatible = fallbackFormats.first {
-            $0.blockSize < format.blockSize && rowLength % $0.blockSize == 0 && $0.bitsPerWeight >= format.bitsPerWeight
+            $0.blockSize < blockSize && rowLength % $0.blockSize == 0 && $0.bitsPerWeight >= bitsPerWeight
         }
         return compatible ?? .f16
     }

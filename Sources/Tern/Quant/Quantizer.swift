@@ -79,6 +79,7 @@ public struct Quantizer: Sendable {
                         throw QuantizeError.cancelled(output: output)
                     }
                 }
+                Self.releasePages(of: source)
                 elementsDone += tensor.elementCount
                 guard report(elementsDone, true) else {
                     stopped = true
@@ -138,6 +139,18 @@ public struct Quantizer: Sendable {
         if stat(input, &source) == 0 && source.st_dev == target.st_dev && source.st_ino == target.st_ino {
             throw .sameFile(path: output)
         }
+    }
+
+    /// Lets the kernel drop this process's mapping of input bytes already converted,
+    /// so resident memory stays near one tensor instead of growing to the input's
+    /// size. The input is mapped read-only, so the pages are only unmapped, never lost.
+    static func releasePages(of bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = (Int(bitPattern: base) + page - 1) / page * page
+        let end = (Int(bitPattern: base) + bytes.count) / page * page
+        guard end > start, let pointer = UnsafeMutableRawPointer(bitPattern: start) else { return }
+        _ = madvise(pointer, end - start, Int32(MADV_DONTNEED))
     }
 
     /// A reader error as the reason of `unreadableInput`, without the reader's
