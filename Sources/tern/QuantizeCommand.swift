@@ -60,14 +60,52 @@ struct QuantizeCommand: ParsableCommand {
                 pure: pure,
                 threadCount: threads ?? ProcessInfo.processInfo.activeProcessorCount)
             let bar = ProgressBar(enabled: isatty(2) == 1)
-            let summary = try Quantizer(options: options).quantize(input: input, output: output) { progress in
-                bar.show(progress)
-                return true
+            let interrupt = InterruptFlag()
+            let summary: QuantizationSummary
+            do {
+                summary = try Quantizer(options: options).quantize(input: input, output: output) { progress in
+                    bar.show(progress)
+                    return !interrupt.isSet
+                }
+            } catch QuantizeError.cancelled {
+                bar.finish()
+                Terminal.note("interrupted: nothing was written to '\(output)'.")
+                throw ExitCode(130)
             }
             bar.finish()
             for note in summary.plan.notes { Terminal.note("note: \(note)") }
             print("wrote \(output): \(summary.line)")
         }
+    }
+}
+
+/// Ctrl-C (SIGINT) or SIGTERM during a run: instead of dying with the temporary file
+/// half written, the run stops at the next slab of rows and the temporary is deleted.
+private final class InterruptFlag: @unchecked Sendable {  // `set` is guarded by `lock`
+    private let lock = NSLock()
+    private var set = false
+    private var sources: [DispatchSourceSignal] = []
+
+    init() {
+        for signalNumber in [SIGINT, SIGTERM] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler { [weak self] in self?.raise() }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    var isSet: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return set
+    }
+
+    private func raise() {
+        lock.lock()
+        set = true
+        lock.unlock()
     }
 }
 

@@ -127,7 +127,33 @@ struct QuantizeCommandTests {
         scene.expectUntouched()
     }
 
-    @Test("the default model to q4_0: llama.cpp's file size class, in seconds")
+    @Test("Ctrl-C stops the run, deletes the temporary and exits 130")
+    func interrupted() throws {
+        let scene = try Scene()
+        let model = try ModelStore().ensureDefaultModel { _ in }
+        let process = Process()
+        process.executableURL = TernCLI.executable
+        // Decoding to f32 writes 540 MB: long enough to interrupt mid-run.
+        process.arguments = ["quantize", model, scene.path("out.gguf"), "--type", "f32", "-t", "1"]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        // Interrupt once the temporary exists, i.e. the signal handlers are in place and writing has begun.
+        let deadline = Date().addingTimeInterval(30)
+        while !scene.contents.contains(where: { $0.hasSuffix(".tmp") }) && process.isRunning && Date() < deadline {
+            usleep(5_000)
+        }
+        #expect(process.isRunning, "tern finished before it could be interrupted")
+        process.interrupt()
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130, "stderr: \(stderr)")
+        #expect(stderr.contains("interrupted: nothing was written"), "stderr: \(stderr)")
+        scene.expectUntouched()
+    }
+
+    @Test("the default model to q4_0: the size and bits per weight llama-quantize gives")
     func defaultModel() throws {
         let scene = try Scene()
         let model = try ModelStore().ensureDefaultModel { _ in }
