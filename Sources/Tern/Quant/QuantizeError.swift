@@ -30,7 +30,7 @@ public enum QuantizeError: Error, Equatable, CustomStringConvertible {
             "cannot read input '\(path)': \(reason)"
         case let .unsupportedSourceType(tensor, type):
             "tensor '\(tensor)' is stored as \(type), which Tern cannot decode, so it cannot be converted. "
-                + "Keep it as it is with --tensor-type '\(Self.escaped(tensor))=\(type)', or quantize from an f32/f16 original."
+                + "Quantize from the model's f32, f16 or bf16 original instead."
         case let .unwritableType(name):
             "type '\(name)' has no GGUF type id, so Tern cannot write it to a file. Choose another --type."
         case let .sameFile(path):
@@ -43,15 +43,5 @@ public enum QuantizeError: Error, Equatable, CustomStringConvertible {
         case let .cancelled(output):
             "quantization stopped before '\(output)' was complete; nothing was written."
         }
-    }
-
-    /// `name` with regex metacharacters escaped, for suggesting an exact-match pattern.
-    static func escaped(_ name: String) -> String {
-        var result = "^"
-        for character in name {
-            if "\\^$.|?*+()[]{}".contains(character) { result.append("\\") }
-            result.append(character)
-        }
-        return result + "$"
     }
 }
