@@ -11,7 +11,7 @@ struct TernCommand: ParsableCommand {
             """,
         subcommands: [
             GenerateCommand.self, ChatCommand.self, EvalCommand.self, BenchCommand.self, InspectCommand.self,
-            PullCommand.self,
+            PullCommand.self, QuantizeCommand.self,
         ]
     )
 }
