@@ -1,0 +1,49 @@
+// FP4 microscaling formats, as ggml stores them (ggml-common.h, ggml-impl.h):
+//
+//   mxfp4 (17 bytes per 32 values): e, an E8M0 exponent, then 16 bytes of codes;
+//     value j < 16 is byte j's low nibble, value j + 16 its high nibble.
+//   nvfp4 (36 bytes per 64 values): d[4], one UE4M3 scale per 16 values, then 32
+//     bytes of codes; sub-block s uses bytes 8s...8s+7, value 16s + j (j < 8) is
+//     byte 8s + j's low nibble and value 16s + 8 + j its high nibble.
+//
+// A code is an E2M1 float: sign, 2 exponent bits, 1 mantissa bit, so the 16
+// codes are ±{0, 0.5, 1, 1.5, 2, 3, 4, 6}. ggml keeps them doubled, as the
+// integers in tern_fp4_values, and halves the block scales instead, so
+// value = tern_fp4_values[code] * (scale / 2). Dot products can then run on
+// int8: the doubled values fit in -12...12.
+//
+// Internal header: included by fp4_portable.c, x86_fp4.h and arm_fp4.h.
+#ifndef TERN_FP4_H
+#define TERN_FP4_H
+
+#include "internal.h"
+
+static const int8_t tern_fp4_values[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
+
+// Half the E8M0 scale 2^(e - 127), i.e. 2^(e - 128), by table: one load per
+// block. e < 2 gives f32 subnormals; e = 255 (NaN in the OCP spec) reads as
+// 2^127, as in ggml. A union, so the entries are written as bits and read as f32.
+typedef union { uint32_t bits; float value; } tern_e8m0_entry;
+#define TERN_E8M0_HALF(e) {(e) < 2 ? 0x00200000u << ((e) & 1) : (uint32_t)((e) - 1) << 23}
+#define TERN_E8M0_HALF4(e) TERN_E8M0_HALF(e), TERN_E8M0_HALF(e + 1), TERN_E8M0_HALF(e + 2), TERN_E8M0_HALF(e + 3)
+#define TERN_E8M0_HALF16(e) TERN_E8M0_HALF4(e), TERN_E8M0_HALF4(e + 4), TERN_E8M0_HALF4(e + 8), TERN_E8M0_HALF4(e + 12)
+#define TERN_E8M0_HALF64(e) TERN_E8M0_HALF16(e), TERN_E8M0_HALF16(e + 16), TERN_E8M0_HALF16(e + 32), TERN_E8M0_HALF16(e + 48)
+static const tern_e8m0_entry tern_e8m0_half_table[256] = {
+    TERN_E8M0_HALF64(0), TERN_E8M0_HALF64(64), TERN_E8M0_HALF64(128), TERN_E8M0_HALF64(192),
+};
+
+static inline float tern_e8m0_half(uint8_t e) { return tern_e8m0_half_table[e].value; }
+
+// Half the UE4M3 scale x (4 exponent bits, bias 7, 3 mantissa bits), as ggml
+// reads it: 0x7f (NaN) is 0, and the unused top bit is ignored except that
+// 0xff, unlike 0x7f, reads as 240.
+static inline float tern_ue4m3_half(uint8_t x) {
+    if (x == 0x7f) return 0.0f;
+    const uint32_t exponent = (x >> 3) & 0xf, mantissa = x & 7;
+    // Subnormal: mantissa * 2^-9, halved. Normal: the f32 with exponent
+    // (exponent - 7 - 1) and the same three leading mantissa bits.
+    if (exponent == 0) return (float)mantissa * 0x1p-10f;
+    return tern_bits_float((exponent + 119) << 23 | mantissa << 20);
+}
+
+#endif

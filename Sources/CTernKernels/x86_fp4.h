@@ -1,0 +1,222 @@
+// MXFP4 and NVFP4 rows for the x86 kernels. Part of x86_body.h (same macros,
+// same target features); include nowhere else.
+//
+// Codes become int8 with one pshufb (the 16 doubled E2M1 values fit a 128-bit
+// table), and the int8 dot product uses the u8 * s8 instruction with x's sign
+// moved onto y. Per 32 values that is the q4_0 inner loop plus two byte ops.
+
+#include "fp4.h"
+
+#define TERN_FP4_X4 4         // vectors per pass in batches, as TERN_X4
+#define TERN_FP4_SHORT_ROW 512  // two rows at once up to this many bytes, as TERN_SHORT_ROW
+
+static inline __m256i fp4_table(void) {
+    return _mm256_setr_epi8(0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12,
+                            0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12);
+}
+
+// Eight int32 sums of four value * qy products, `values` being int8 in -12...12.
+static inline __m256i fp4_dot(__m256i values, __m256i qy) {
+    return TERN_DOT_U8S8(_mm256_abs_epi8(values), _mm256_sign_epi8(qy, values));
+}
+
+// MARK: - MXFP4
+// With a block's values offset by 12 they are unsigned (0...24), so the u8 * s8
+// instruction takes them as they are and no sign needs moving: per block,
+// Σ (v + 12) q = Σ v q + 12 Σ q, and the prepared s = -1.5 dy Σ q takes the
+// excess back out: each of the eight lanes adds s, one eighth of it, before the
+// block's scale dx multiplies the lane into the sum. dy and s come spread over
+// eight floats each (tern_mxfp4_spread_scales): broadcasts cost as much as the
+// nibble unpacking on Zen 3's two shuffle pipes, plain loads nothing.
+
+static inline __m256i mxfp4_offset_table(void) {
+    return _mm256_setr_epi8(12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0,
+                            12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0);
+}
+
+// The spread scales of a prepared vector's `blocks` blocks: (blocks, {dy, s}, 8) floats.
+static inline const float *mxfp4_spread(const tern_act_block *y, int64_t blocks) {
+    return (const float *)(const void *)(y + blocks);
+}
+
+// acc + dx * (dy * Σ (v + 12) q + s), lane by lane; `spread` is the block's 16 floats.
+static inline __attribute__((always_inline)) __m256 mxfp4_block(const uint8_t *block, const tern_act_block *y,
+                                                                const float *spread, __m256i table, __m256 acc) {
+    const __m256 dx = _mm256_broadcast_ss(&tern_e8m0_half_table[block[0]].value);
+    const __m256i values = _mm256_shuffle_epi8(table, unpack_nibbles(block + 1));
+    const __m256i sumi = TERN_DOT_U8S8(values, _mm256_loadu_si256((const __m256i *)y->qs));
+    const __m256 lane = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi), _mm256_loadu_ps(spread), _mm256_loadu_ps(spread + 8));
+    return _mm256_fmadd_ps(lane, dx, acc);
+}
+
+static float dot_mxfp4(const uint8_t *row, const tern_act_block *y, int64_t blocks) {
+    const __m256i table = mxfp4_offset_table();
+    const float *spread = mxfp4_spread(y, blocks);
+    // Four sums, so the chain of dependent multiply-adds is not the limit.
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps(), acc2 = _mm256_setzero_ps(), acc3 = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 4 <= blocks; i += 4, row += 4 * 17) {
+        prefetch_ahead(row);  // 68 bytes per iteration: about one line
+        acc0 = mxfp4_block(row, y + i, spread + 16 * i, table, acc0);
+        acc1 = mxfp4_block(row + 17, y + i + 1, spread + 16 * (i + 1), table, acc1);
+        acc2 = mxfp4_block(row + 34, y + i + 2, spread + 16 * (i + 2), table, acc2);
+        acc3 = mxfp4_block(row + 51, y + i + 3, spread + 16 * (i + 3), table, acc3);
+    }
+    for (; i < blocks; i++, row += 17) acc0 = mxfp4_block(row, y + i, spread + 16 * i, table, acc0);
+    return hsum8(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
+}
+
+// Two adjacent short rows against one vector, as dot_q4_2rows (x86_rows.h).
+static void dot_mxfp4_2rows(const uint8_t *row, size_t row_bytes, const tern_act_block *y, int64_t blocks,
+                            float *out) {
+    const __m256i table = mxfp4_offset_table();
+    const float *spread = mxfp4_spread(y, blocks);
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();  // row 0
+    __m256 b0 = _mm256_setzero_ps(), b1 = _mm256_setzero_ps();  // row 1
+    int64_t i = 0;
+    for (; i + 2 <= blocks; i += 2, row += 34, spread += 32) {
+        prefetch_ahead(row + row_bytes);
+        a0 = mxfp4_block(row, y + i, spread, table, a0);
+        b0 = mxfp4_block(row + row_bytes, y + i, spread, table, b0);
+        a1 = mxfp4_block(row + 17, y + i + 1, spread + 16, table, a1);
+        b1 = mxfp4_block(row + 17 + row_bytes, y + i + 1, spread + 16, table, b1);
+    }
+    if (i < blocks) {
+        a0 = mxfp4_block(row, y + i, spread, table, a0);
+        b0 = mxfp4_block(row + row_bytes, y + i, spread, table, b0);
+    }
+    __m256 pair = _mm256_hadd_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(b0, b1));  // per 128-bit lane: r0 r0 r1 r1
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(pair), _mm256_extractf128_ps(pair, 1));
+    s = _mm_hadd_ps(s, s);  // r0 r1 r0 r1
+    out[0] = _mm_cvtss_f32(s);
+    out[1] = _mm_cvtss_f32(_mm_movehdup_ps(s));
+}
+
+// Four vectors at `y`, `y_bytes` apart.
+static void dot_mxfp4_x4(const uint8_t *row, const tern_act_block *y, size_t y_bytes, int64_t blocks, float *out,
+                         int64_t out_stride) {
+    const __m256i table = mxfp4_offset_table();
+    const tern_act_block *ys[TERN_FP4_X4];
+    const float *spreads[TERN_FP4_X4];
+    __m256 acc[TERN_FP4_X4];
+    for (int v = 0; v < TERN_FP4_X4; v++) {
+        ys[v] = (const tern_act_block *)(const void *)((const uint8_t *)y + v * y_bytes);
+        spreads[v] = mxfp4_spread(ys[v], blocks);
+        acc[v] = _mm256_setzero_ps();
+    }
+    for (int64_t i = 0; i < blocks; i++, row += 17) {
+        if ((i & 3) == 0) prefetch_ahead(row);
+        const __m256 dx = _mm256_broadcast_ss(&tern_e8m0_half_table[row[0]].value);
+        const __m256i values = _mm256_shuffle_epi8(table, unpack_nibbles(row + 1));
+        for (int v = 0; v < TERN_FP4_X4; v++) {
+            const __m256i sumi = TERN_DOT_U8S8(values, _mm256_loadu_si256((const __m256i *)ys[v][i].qs));
+            const float *spread = spreads[v] + 16 * i;
+            const __m256 lane = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi), _mm256_loadu_ps(spread), _mm256_loadu_ps(spread + 8));
+            acc[v] = _mm256_fmadd_ps(lane, dx, acc[v]);
+        }
+    }
+    for (int v = 0; v < TERN_FP4_X4; v++) out[v * out_stride] = hsum8(acc[v]);
+}
+
+// MARK: - NVFP4
+
+// The block's four UE4M3 scales, halved as tern_ue4m3_half does.
+static inline __m128 ue4m3x4_half(const uint8_t *d) {
+    const __m128i x = _mm_cvtepu8_epi32(_mm_cvtsi32_si128((int)tern_load_u32(d)));
+    const __m128i m = _mm_and_si128(x, _mm_set1_epi32(0x7f));
+    // Normal: exponent field + 119 rebases bias 7 to 127 and halves; subnormal: m * 2^-10.
+    const __m128 normal = _mm_castsi128_ps(_mm_add_epi32(_mm_slli_epi32(m, 20), _mm_set1_epi32(119 << 23)));
+    const __m128 subnormal = _mm_mul_ps(_mm_cvtepi32_ps(m), _mm_set1_ps(0x1p-10f));
+    const __m128 value = _mm_blendv_ps(normal, subnormal, _mm_castsi128_ps(_mm_cmplt_epi32(m, _mm_set1_epi32(8))));
+    return _mm_andnot_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(x, _mm_set1_epi32(0x7f))), value);
+}
+
+// 16 code bytes (two sub-blocks) as int8 values in element order: nibbles
+// unpack as [lo 0-7, lo 8-15 | hi 0-7, hi 8-15]; qword order 0 2 1 3 is
+// [sub-block 0 | sub-block 1].
+static inline __m256i nvfp4_values(const uint8_t *qs, __m256i table) {
+    return _mm256_shuffle_epi8(table, _mm256_permute4x64_epi64(unpack_nibbles(qs), 0xd8));
+}
+
+// One nvfp4 block against two prepared blocks: the scale of each 16 values
+// times its prepared block's d, spread over the int32 lanes of its half.
+static inline __attribute__((always_inline)) void nvfp4_block(const uint8_t *block, const tern_act_block *y,
+                                                              __m256i table, __m256 *acc) {
+    const __m128 dy = _mm_shuffle_ps(_mm_load_ss(&y[0].d), _mm_load_ss(&y[1].d), 0);  // y0 y0 y1 y1
+    const __m256 p = _mm256_castps128_ps256(_mm_mul_ps(ue4m3x4_half(block), dy));
+    const __m256 s01 = _mm256_permutevar8x32_ps(p, _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1));
+    const __m256 s23 = _mm256_permutevar8x32_ps(p, _mm256_setr_epi32(2, 2, 2, 2, 3, 3, 3, 3));
+    const __m256i sum01 = fp4_dot(nvfp4_values(block + 4, table), _mm256_loadu_si256((const __m256i *)y[0].qs));
+    const __m256i sum23 = fp4_dot(nvfp4_values(block + 20, table), _mm256_loadu_si256((const __m256i *)y[1].qs));
+    *acc = _mm256_fmadd_ps(s01, _mm256_cvtepi32_ps(sum01), *acc);
+    *acc = _mm256_fmadd_ps(s23, _mm256_cvtepi32_ps(sum23), *acc);
+}
+
+static float dot_nvfp4(const uint8_t *row, const tern_act_block *y, int64_t blocks) {
+    const __m256i table = fp4_table();
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 2 <= blocks; i += 2, row += 72) {
+        prefetch_ahead(row);
+        nvfp4_block(row, y + 2 * i, table, &acc0);
+        nvfp4_block(row + 36, y + 2 * i + 2, table, &acc1);
+    }
+    if (i < blocks) nvfp4_block(row, y + 2 * i, table, &acc0);
+    return hsum8(_mm256_add_ps(acc0, acc1));
+}
+
+static void dot_nvfp4_x4(const uint8_t *row, const tern_act_block *y, size_t y_stride, int64_t blocks, float *out,
+                         int64_t out_stride) {
+    const __m256i table = fp4_table();
+    __m256 acc[TERN_FP4_X4];
+    for (int v = 0; v < TERN_FP4_X4; v++) acc[v] = _mm256_setzero_ps();
+    for (int64_t i = 0; i < blocks; i++, row += 36) {
+        prefetch_ahead(row);
+        const __m256 dx = _mm256_castps128_ps256(ue4m3x4_half(row));
+        const __m256 dx01 = _mm256_permutevar8x32_ps(dx, _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1));
+        const __m256 dx23 = _mm256_permutevar8x32_ps(dx, _mm256_setr_epi32(2, 2, 2, 2, 3, 3, 3, 3));
+        const __m256i v01 = nvfp4_values(row + 4, table), v23 = nvfp4_values(row + 20, table);
+        const __m256i u01 = _mm256_abs_epi8(v01), u23 = _mm256_abs_epi8(v23);
+        for (int v = 0; v < TERN_FP4_X4; v++) {
+            const tern_act_block *yb = y + (size_t)v * y_stride + 2 * i;
+            const __m256i q01 = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)yb[0].qs), v01);
+            const __m256i q23 = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)yb[1].qs), v23);
+            const __m256 s01 = _mm256_mul_ps(dx01, _mm256_broadcast_ss(&yb[0].d));
+            const __m256 s23 = _mm256_mul_ps(dx23, _mm256_broadcast_ss(&yb[1].d));
+            acc[v] = _mm256_fmadd_ps(s01, _mm256_cvtepi32_ps(TERN_DOT_U8S8(u01, q01)), acc[v]);
+            acc[v] = _mm256_fmadd_ps(s23, _mm256_cvtepi32_ps(TERN_DOT_U8S8(u23, q23)), acc[v]);
+        }
+    }
+    for (int v = 0; v < TERN_FP4_X4; v++) out[v * out_stride] = hsum8(acc[v]);
+}
+
+// MARK: - Rows
+
+// output[b * rows + r] for rows [r0, r1) and one vector b (x86_rows.h's rows_x1).
+static void fp4_rows_x1(int format, const uint8_t *weights, size_t row_bytes, int64_t rows, int64_t columns,
+                        int64_t r0, int64_t r1, const void *activations, size_t act_bytes, int64_t b,
+                        float *output) {
+    const tern_act_block *xq = (const tern_act_block *)((const uint8_t *)activations + (size_t)b * act_bytes);
+    float *out = output + b * rows;
+    if (format == TERN_MXFP4) {
+        if (row_bytes <= TERN_FP4_SHORT_ROW) {
+            for (; r0 + 2 <= r1; r0 += 2) dot_mxfp4_2rows(weights + (size_t)r0 * row_bytes, row_bytes, xq, columns / 32, out + r0);
+        }
+        for (int64_t r = r0; r < r1; r++) out[r] = dot_mxfp4(weights + (size_t)r * row_bytes, xq, columns / 32);
+    } else {
+        for (int64_t r = r0; r < r1; r++) out[r] = dot_nvfp4(weights + (size_t)r * row_bytes, xq, columns / 64);
+    }
+}
+
+// output[b * rows + r] for rows [r0, r1) and vectors [b0, b0 + 4) (x86_rows.h's rows_x4).
+static void fp4_rows_x4(int format, const uint8_t *weights, size_t row_bytes, int64_t rows, int64_t columns,
+                        int64_t r0, int64_t r1, const void *activations, size_t act_bytes, int64_t b0,
+                        float *output) {
+    const tern_act_block *xq = (const tern_act_block *)((const uint8_t *)activations + (size_t)b0 * act_bytes);
+    for (int64_t r = r0; r < r1; r++) {
+        const uint8_t *row = weights + (size_t)r * row_bytes;
+        float *out = output + b0 * rows + r;
+        if (format == TERN_MXFP4) dot_mxfp4_x4(row, xq, act_bytes, columns / 32, out, rows);
+        else dot_nvfp4_x4(row, xq, act_bytes / sizeof(tern_act_block), columns / 64, out, rows);
+    }
+}
