@@ -20,11 +20,13 @@
 
 static const int8_t tern_fp4_values[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
 
-// Half the E8M0 scale 2^(e - 127), i.e. 2^(e - 128), by table: one load per
-// block. e < 2 gives f32 subnormals; e = 255 (NaN in the OCP spec) reads as
-// 2^127, as in ggml. A union, so the entries are written as bits and read as f32.
-typedef union { uint32_t bits; float value; } tern_e8m0_entry;
-#define TERN_E8M0_HALF(e) {(e) < 2 ? 0x00200000u << ((e) & 1) : (uint32_t)((e) - 1) << 23}
+// Half the E8M0 scale 2^(e - 127), i.e. 2^(e - 128), by table, four times
+// over so SIMD code loads it as a vector: e < 2 gives f32 subnormals; e = 255
+// (NaN in the OCP spec) reads as 2^127, as in ggml. A union, so the entries are
+// written as bits and read as f32.
+typedef union { uint32_t bits[4]; float value[4]; } tern_e8m0_entry;
+#define TERN_E8M0_BITS(e) ((e) < 2 ? 0x00200000u << ((e) & 1) : (uint32_t)((e) - 1) << 23)
+#define TERN_E8M0_HALF(e) {{TERN_E8M0_BITS(e), TERN_E8M0_BITS(e), TERN_E8M0_BITS(e), TERN_E8M0_BITS(e)}}
 #define TERN_E8M0_HALF4(e) TERN_E8M0_HALF(e), TERN_E8M0_HALF(e + 1), TERN_E8M0_HALF(e + 2), TERN_E8M0_HALF(e + 3)
 #define TERN_E8M0_HALF16(e) TERN_E8M0_HALF4(e), TERN_E8M0_HALF4(e + 4), TERN_E8M0_HALF4(e + 8), TERN_E8M0_HALF4(e + 12)
 #define TERN_E8M0_HALF64(e) TERN_E8M0_HALF16(e), TERN_E8M0_HALF16(e + 16), TERN_E8M0_HALF16(e + 32), TERN_E8M0_HALF16(e + 48)
@@ -32,7 +34,7 @@ static const tern_e8m0_entry tern_e8m0_half_table[256] = {
     TERN_E8M0_HALF64(0), TERN_E8M0_HALF64(64), TERN_E8M0_HALF64(128), TERN_E8M0_HALF64(192),
 };
 
-static inline float tern_e8m0_half(uint8_t e) { return tern_e8m0_half_table[e].value; }
+static inline float tern_e8m0_half(uint8_t e) { return tern_e8m0_half_table[e].value[0]; }
 
 // Half the UE4M3 scale x (4 exponent bits, bias 7, 3 mantissa bits), as ggml
 // reads it: 0x7f (NaN) is 0, and the unused top bit is ignored except that
@@ -44,6 +46,23 @@ static inline float tern_ue4m3_half(uint8_t x) {
     // (exponent - 7 - 1) and the same three leading mantissa bits.
     if (exponent == 0) return (float)mantissa * 0x1p-10f;
     return tern_bits_float((exponent + 119) << 23 | mantissa << 20);
+}
+
+// The second copy of prepared mxfp4 activations, after the `blocks` prepared
+// blocks: one entry per two blocks, the last padded with zeros when `blocks`
+// is odd. x86 unpacks two weight blocks' low nibbles into one vector and their
+// high nibbles into another, and these are the activations in that order,
+// with each block's dy and s / 4 for the four int32 lanes its products land in.
+typedef struct {
+    int8_t low[32];   // values 0...15 of block 2p, then of block 2p + 1
+    int8_t high[32];  // values 16...31 likewise
+    float d[8];       // dy of block 2p four times, then of block 2p + 1
+    float s[8];       // the blocks' prepared s / 4 likewise
+} tern_mxfp4_pair;
+_Static_assert(sizeof(tern_mxfp4_pair) == 128, "mxfp4 pair entries are two cache lines");
+
+static inline const tern_mxfp4_pair *tern_mxfp4_pairs(const tern_act_block *y, int64_t blocks) {
+    return (const tern_mxfp4_pair *)(const void *)(y + blocks);
 }
 
 #endif

@@ -122,14 +122,24 @@ void tern_fp4_dequantize_row(int format, const void *source, float *y, int64_t c
 
 // MARK: - Matrix rows
 
-void tern_mxfp4_spread_scales(void *prepared, int64_t columns) {
+size_t tern_mxfp4_prepared_bytes(int64_t columns) {
+    const int64_t blocks = columns / 32;
+    return (size_t)blocks * sizeof(tern_act_block) + (size_t)((blocks + 1) / 2) * sizeof(tern_mxfp4_pair);
+}
+
+void tern_mxfp4_finish_prepare(void *prepared, int64_t columns) {
     const tern_act_block *y = prepared;
     const int64_t blocks = columns / 32;
-    float *spread = (float *)(void *)((uint8_t *)prepared + (size_t)blocks * sizeof(tern_act_block));  // (blocks, 2, 8)
-    for (int64_t i = 0; i < blocks; i++, spread += 16) {
-        for (int j = 0; j < 8; j++) {
-            spread[j] = y[i].d;
-            spread[8 + j] = y[i].s;
+    tern_mxfp4_pair *pairs = (tern_mxfp4_pair *)(void *)((tern_act_block *)prepared + blocks);
+    memset(pairs, 0, (size_t)((blocks + 1) / 2) * sizeof(tern_mxfp4_pair));
+    for (int64_t i = 0; i < blocks; i++) {
+        tern_mxfp4_pair *pair = pairs + i / 2;
+        const int half = (int)(i % 2);
+        memcpy(pair->low + 16 * half, y[i].qs, 16);
+        memcpy(pair->high + 16 * half, y[i].qs + 16, 16);
+        for (int j = 0; j < 4; j++) {
+            pair->d[4 * half + j] = y[i].d;
+            pair->s[4 * half + j] = y[i].s / 4;  // exact: a power of two
         }
     }
 }

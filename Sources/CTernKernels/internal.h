@@ -29,7 +29,7 @@ _Static_assert(sizeof(tern_block_nvfp4) == 36, "nvfp4 block must match ggml");
 // `s` depends on the weight format it pairs with:
 //   q4_1: f16-rounded d_unrounded * sum(q)   (ggml's block_q8_1.s)
 //   q4_0: -8 * d * sum(q)                    (folds q4_0's -8 offset out of the int loop)
-//   mxfp4: -1.5 * d * sum(q)                 (x86 dots values + 12, then adds -12 d sum(q) over 8 lanes)
+//   mxfp4: -12 * d * sum(q)                  (x86 dots values + 12; this takes the excess out)
 //   q8_0: 0
 // 40 bytes, so qs stays 8-byte aligned in a packed array.
 typedef struct { float d; float s; int8_t qs[32]; } tern_act_block;
@@ -101,11 +101,11 @@ void tern_portable_multiply_rows(int format, const void *weights, int64_t rows, 
                                  int64_t batch, float *output);
 
 // FP4 formats (fp4_portable.c): the portable path's conversions and rows.
-// Prepared mxfp4 activations are the usual blocks followed, for the x86
-// kernels, by each block's d and s spread over eight floats each: vectors that
-// load without a broadcast. tern_mxfp4_spread_scales writes them.
-#define TERN_MXFP4_SPREAD_BYTES 64
-void tern_mxfp4_spread_scales(void *prepared, int64_t columns);
+// Prepared mxfp4 activations are the usual blocks followed by a second copy
+// laid out for the x86 kernels (fp4.h): every prepare calls
+// tern_mxfp4_finish_prepare once the blocks are written.
+size_t tern_mxfp4_prepared_bytes(int64_t columns);
+void tern_mxfp4_finish_prepare(void *prepared, int64_t columns);
 void tern_fp4_quantize_row(int format, const float *source, void *destination, int64_t count);
 void tern_fp4_dequantize_row(int format, const void *source, float *destination, int64_t count);
 void tern_fp4_portable_multiply_rows(int format, const void *weights, int64_t rows, int64_t columns,

@@ -192,7 +192,7 @@ static int is_float_format(int format) {
 
 size_t tern_portable_prepared_bytes(int format, int64_t columns) {
     if (is_float_format(format)) return 0;
-    if (format == TERN_MXFP4) return (size_t)(columns / 32) * (sizeof(tern_act_block) + TERN_MXFP4_SPREAD_BYTES);
+    if (format == TERN_MXFP4) return tern_mxfp4_prepared_bytes(columns);
     return (size_t)(columns / 32) * sizeof(tern_act_block);
 }
 
@@ -207,11 +207,11 @@ void tern_portable_prepare(int format, const float *x, int64_t columns, void *pr
         switch (format) {
         case TERN_Q4_1: y[i].s = tern_half_to_float(tern_float_to_half((float)sum * d)); break;
         case TERN_Q4_0: y[i].s = -8.0f * d16 * (float)sum; break;
-        case TERN_MXFP4: y[i].s = -1.5f * d16 * (float)sum; break;
+        case TERN_MXFP4: y[i].s = -12.0f * d16 * (float)sum; break;
         default: y[i].s = 0.0f; break;
         }
     }
-    if (format == TERN_MXFP4) tern_mxfp4_spread_scales(prepared, columns);
+    if (format == TERN_MXFP4) tern_mxfp4_finish_prepare(prepared, columns);
 }
 
 // MARK: - Dot products

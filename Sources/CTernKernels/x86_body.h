@@ -86,11 +86,11 @@ void TERN_FN(prepare)(int format, const float *x, int64_t columns, void *prepare
         switch (format) {
         case TERN_Q4_1: y[i].s = _cvtsh_ss(_cvtss_sh((float)sum * d, _MM_FROUND_TO_NEAREST_INT)); break;
         case TERN_Q4_0: y[i].s = -8.0f * d16 * (float)sum; break;
-        case TERN_MXFP4: y[i].s = -1.5f * d16 * (float)sum; break;
+        case TERN_MXFP4: y[i].s = -12.0f * d16 * (float)sum; break;
         default: y[i].s = 0.0f; break;
         }
     }
-    if (format == TERN_MXFP4) tern_mxfp4_spread_scales(prepared, columns);
+    if (format == TERN_MXFP4) tern_mxfp4_finish_prepare(prepared, columns);
 }
 
 // MARK: - Float weights

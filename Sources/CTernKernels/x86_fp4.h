@@ -21,71 +21,94 @@ static inline __m256i fp4_dot(__m256i values, __m256i qy) {
 }
 
 // MARK: - MXFP4
-// With a block's values offset by 12 they are unsigned (0...24), so the u8 * s8
-// instruction takes them as they are and no sign needs moving: per block,
-// Σ (v + 12) q = Σ v q + 12 Σ q, and the prepared s = -1.5 dy Σ q takes the
-// excess back out: each of the eight lanes adds s, one eighth of it, before the
-// block's scale dx multiplies the lane into the sum. dy and s come spread over
-// eight floats each (tern_mxfp4_spread_scales): broadcasts cost as much as the
-// nibble unpacking on Zen 3's two shuffle pipes, plain loads nothing.
+// Two blocks at a time: their 16 code bytes side by side in one vector, whose
+// low nibbles are both blocks' values 0...15 and high nibbles values 16...31,
+// meet the prepared pair entry (fp4.h), which holds the activations in that
+// order. Per two blocks that is one insert, three ops to split the nibbles,
+// two lookups, and one int32 conversion, instead of two of each.
+//
+// With values offset by 12 they are unsigned (0...24), so the u8 * s8 dot
+// takes them as they are, no sign moved: Σ (v + 12) q = Σ v q + 12 Σ q, and
+// the prepared s = -12 dy Σ q (a quarter per lane) takes the excess back out
+// before the block's scale dx multiplies the lane into the sum.
+
+// Both halves' u8 * s8 products summed into eight int32 lanes. maddubs pairs
+// stay below 2 * 24 * 127, so adding two in int16 before widening is safe.
+#ifndef TERN_DOT2_U8S8
+#define TERN_DOT2_U8S8(a, x, b, y)                                                                    \
+    _mm256_madd_epi16(_mm256_add_epi16(_mm256_maddubs_epi16((a), (x)), _mm256_maddubs_epi16((b), (y))), \
+                      _mm256_set1_epi16(1))
+#endif
 
 static inline __m256i mxfp4_offset_table(void) {
     return _mm256_setr_epi8(12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0,
                             12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0);
 }
 
-// The spread scales of a prepared vector's `blocks` blocks: (blocks, {dy, s}, 8) floats.
-static inline const float *mxfp4_spread(const tern_act_block *y, int64_t blocks) {
-    return (const float *)(const void *)(y + blocks);
+// The offset values of blocks b0 and b1: (low nibbles, high nibbles), and
+// their half scales, four lanes each.
+typedef struct { __m256i low, high; __m256 dx; } mxfp4_pair_values;
+
+static inline __attribute__((always_inline)) mxfp4_pair_values mxfp4_unpack(const uint8_t *b0, const uint8_t *b1,
+                                                                            __m256i table) {
+    const __m256i codes = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(b0 + 1))),
+                                                  _mm_loadu_si128((const __m128i *)(b1 + 1)), 1);
+    const __m256i nibble = _mm256_set1_epi8(0x0f);
+    mxfp4_pair_values v;
+    v.low = _mm256_shuffle_epi8(table, _mm256_and_si256(codes, nibble));
+    v.high = _mm256_shuffle_epi8(table, _mm256_and_si256(_mm256_srli_epi16(codes, 4), nibble));
+    v.dx = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(tern_e8m0_half_table[b0[0]].value)),
+                                _mm_loadu_ps(tern_e8m0_half_table[b1[0]].value), 1);
+    return v;
 }
 
-// acc + dx * (dy * Σ (v + 12) q + s), lane by lane; `spread` is the block's 16 floats.
-static inline __attribute__((always_inline)) __m256 mxfp4_block(const uint8_t *block, const tern_act_block *y,
-                                                                const float *spread, __m256i table, __m256 acc) {
-    const __m256 dx = _mm256_broadcast_ss(&tern_e8m0_half_table[block[0]].value);
-    const __m256i values = _mm256_shuffle_epi8(table, unpack_nibbles(block + 1));
-    const __m256i sumi = TERN_DOT_U8S8(values, _mm256_loadu_si256((const __m256i *)y->qs));
-    const __m256 lane = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi), _mm256_loadu_ps(spread), _mm256_loadu_ps(spread + 8));
-    return _mm256_fmadd_ps(lane, dx, acc);
+// acc + dx * (dy * Σ (v + 12) q + s / 4), lane by lane.
+static inline __attribute__((always_inline)) __m256 mxfp4_pair_dot(mxfp4_pair_values v, const tern_mxfp4_pair *y,
+                                                                   __m256 acc) {
+    const __m256i sumi = TERN_DOT2_U8S8(v.low, _mm256_loadu_si256((const __m256i *)y->low), v.high,
+                                        _mm256_loadu_si256((const __m256i *)y->high));
+    const __m256 lane = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi), _mm256_loadu_ps(y->d), _mm256_loadu_ps(y->s));
+    return _mm256_fmadd_ps(lane, v.dx, acc);
 }
 
+// An odd last block pairs with itself: the pair entry's other half is all
+// zeros (activations, dy and s), so it adds nothing.
 static float dot_mxfp4(const uint8_t *row, const tern_act_block *y, int64_t blocks) {
     const __m256i table = mxfp4_offset_table();
-    const float *spread = mxfp4_spread(y, blocks);
-    // Four sums, so the chain of dependent multiply-adds is not the limit.
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps(), acc2 = _mm256_setzero_ps(), acc3 = _mm256_setzero_ps();
+    const tern_mxfp4_pair *pairs = tern_mxfp4_pairs(y, blocks);
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
     int64_t i = 0;
     for (; i + 4 <= blocks; i += 4, row += 4 * 17) {
         prefetch_ahead(row);  // 68 bytes per iteration: about one line
-        acc0 = mxfp4_block(row, y + i, spread + 16 * i, table, acc0);
-        acc1 = mxfp4_block(row + 17, y + i + 1, spread + 16 * (i + 1), table, acc1);
-        acc2 = mxfp4_block(row + 34, y + i + 2, spread + 16 * (i + 2), table, acc2);
-        acc3 = mxfp4_block(row + 51, y + i + 3, spread + 16 * (i + 3), table, acc3);
+        acc0 = mxfp4_pair_dot(mxfp4_unpack(row, row + 17, table), pairs + i / 2, acc0);
+        acc1 = mxfp4_pair_dot(mxfp4_unpack(row + 34, row + 51, table), pairs + i / 2 + 1, acc1);
     }
-    for (; i < blocks; i++, row += 17) acc0 = mxfp4_block(row, y + i, spread + 16 * i, table, acc0);
-    return hsum8(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
+    if (i + 2 <= blocks) {
+        acc0 = mxfp4_pair_dot(mxfp4_unpack(row, row + 17, table), pairs + i / 2, acc0);
+        i += 2, row += 34;
+    }
+    if (i < blocks) acc1 = mxfp4_pair_dot(mxfp4_unpack(row, row, table), pairs + i / 2, acc1);
+    return hsum8(_mm256_add_ps(acc0, acc1));
 }
 
 // Two adjacent short rows against one vector, as dot_q4_2rows (x86_rows.h).
 static void dot_mxfp4_2rows(const uint8_t *row, size_t row_bytes, const tern_act_block *y, int64_t blocks,
                             float *out) {
     const __m256i table = mxfp4_offset_table();
-    const float *spread = mxfp4_spread(y, blocks);
-    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();  // row 0
-    __m256 b0 = _mm256_setzero_ps(), b1 = _mm256_setzero_ps();  // row 1
+    const tern_mxfp4_pair *pairs = tern_mxfp4_pairs(y, blocks);
+    const uint8_t *next = row + row_bytes;
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
     int64_t i = 0;
-    for (; i + 2 <= blocks; i += 2, row += 34, spread += 32) {
-        prefetch_ahead(row + row_bytes);
-        a0 = mxfp4_block(row, y + i, spread, table, a0);
-        b0 = mxfp4_block(row + row_bytes, y + i, spread, table, b0);
-        a1 = mxfp4_block(row + 17, y + i + 1, spread + 16, table, a1);
-        b1 = mxfp4_block(row + 17 + row_bytes, y + i + 1, spread + 16, table, b1);
+    for (; i + 2 <= blocks; i += 2, row += 34, next += 34) {
+        if ((i & 2) == 0) prefetch_ahead(next);
+        acc0 = mxfp4_pair_dot(mxfp4_unpack(row, row + 17, table), pairs + i / 2, acc0);
+        acc1 = mxfp4_pair_dot(mxfp4_unpack(next, next + 17, table), pairs + i / 2, acc1);
     }
     if (i < blocks) {
-        a0 = mxfp4_block(row, y + i, spread, table, a0);
-        b0 = mxfp4_block(row + row_bytes, y + i, spread, table, b0);
+        acc0 = mxfp4_pair_dot(mxfp4_unpack(row, row, table), pairs + i / 2, acc0);
+        acc1 = mxfp4_pair_dot(mxfp4_unpack(next, next, table), pairs + i / 2, acc1);
     }
-    __m256 pair = _mm256_hadd_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(b0, b1));  // per 128-bit lane: r0 r0 r1 r1
+    __m256 pair = _mm256_hadd_ps(acc0, acc1);  // per 128-bit lane: r0 r0 r1 r1
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(pair), _mm256_extractf128_ps(pair, 1));
     s = _mm_hadd_ps(s, s);  // r0 r1 r0 r1
     out[0] = _mm_cvtss_f32(s);
@@ -96,24 +119,16 @@ static void dot_mxfp4_2rows(const uint8_t *row, size_t row_bytes, const tern_act
 static void dot_mxfp4_x4(const uint8_t *row, const tern_act_block *y, size_t y_bytes, int64_t blocks, float *out,
                          int64_t out_stride) {
     const __m256i table = mxfp4_offset_table();
-    const tern_act_block *ys[TERN_FP4_X4];
-    const float *spreads[TERN_FP4_X4];
+    const tern_mxfp4_pair *pairs[TERN_FP4_X4];
     __m256 acc[TERN_FP4_X4];
     for (int v = 0; v < TERN_FP4_X4; v++) {
-        ys[v] = (const tern_act_block *)(const void *)((const uint8_t *)y + v * y_bytes);
-        spreads[v] = mxfp4_spread(ys[v], blocks);
+        pairs[v] = tern_mxfp4_pairs((const tern_act_block *)(const void *)((const uint8_t *)y + v * y_bytes), blocks);
         acc[v] = _mm256_setzero_ps();
     }
-    for (int64_t i = 0; i < blocks; i++, row += 17) {
-        if ((i & 3) == 0) prefetch_ahead(row);
-        const __m256 dx = _mm256_broadcast_ss(&tern_e8m0_half_table[row[0]].value);
-        const __m256i values = _mm256_shuffle_epi8(table, unpack_nibbles(row + 1));
-        for (int v = 0; v < TERN_FP4_X4; v++) {
-            const __m256i sumi = TERN_DOT_U8S8(values, _mm256_loadu_si256((const __m256i *)ys[v][i].qs));
-            const float *spread = spreads[v] + 16 * i;
-            const __m256 lane = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi), _mm256_loadu_ps(spread), _mm256_loadu_ps(spread + 8));
-            acc[v] = _mm256_fmadd_ps(lane, dx, acc[v]);
-        }
+    for (int64_t i = 0; i < blocks; i += 2, row += 34) {
+        if ((i & 2) == 0) prefetch_ahead(row);
+        const mxfp4_pair_values values = mxfp4_unpack(row, i + 1 < blocks ? row + 17 : row, table);
+        for (int v = 0; v < TERN_FP4_X4; v++) acc[v] = mxfp4_pair_dot(values, pairs[v] + i / 2, acc[v]);
     }
     for (int v = 0; v < TERN_FP4_X4; v++) out[v * out_stride] = hsum8(acc[v]);
 }
