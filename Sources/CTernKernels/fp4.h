@@ -36,17 +36,24 @@ static const tern_e8m0_entry tern_e8m0_half_table[256] = {
 
 static inline float tern_e8m0_half(uint8_t e) { return tern_e8m0_half_table[e].value[0]; }
 
-// Half the UE4M3 scale x (4 exponent bits, bias 7, 3 mantissa bits), as ggml
-// reads it: 0x7f (NaN) is 0, and the unused top bit is ignored except that
-// 0xff, unlike 0x7f, reads as 240.
-static inline float tern_ue4m3_half(uint8_t x) {
-    if (x == 0x7f) return 0.0f;
-    const uint32_t exponent = (x >> 3) & 0xf, mantissa = x & 7;
-    // Subnormal: mantissa * 2^-9, halved. Normal: the f32 with exponent
-    // (exponent - 7 - 1) and the same three leading mantissa bits.
-    if (exponent == 0) return (float)mantissa * 0x1p-10f;
-    return tern_bits_float((exponent + 119) << 23 | mantissa << 20);
-}
+// Half the UE4M3 scale x (4 exponent bits, bias 7, 3 mantissa bits) as ggml
+// reads it, by table, twice over so SIMD code loads pairs: 0x7f (NaN) is 0,
+// and the unused top bit is ignored except that 0xff, unlike 0x7f, reads as
+// 240. Subnormals (exponent 0) are m * 2^-10 after halving; as f32 bits that
+// is the exponent of m's top bit and the bits below it.
+typedef union { uint32_t bits[2]; float value[2]; } tern_ue4m3_entry;
+#define TERN_UE4M3_TOP(m) ((m) >= 4 ? 2 : (m) >= 2 ? 1 : 0)
+#define TERN_UE4M3_SUB(m) ((m) == 0 ? 0u : (uint32_t)(117 + TERN_UE4M3_TOP(m)) << 23 | (uint32_t)((m) - (1 << TERN_UE4M3_TOP(m))) << (23 - TERN_UE4M3_TOP(m)))
+#define TERN_UE4M3_BITS(x) ((x) == 0x7f ? 0u : ((x) >> 3 & 15) == 0 ? TERN_UE4M3_SUB((x) & 7) : (uint32_t)(((x) >> 3 & 15) + 119) << 23 | (uint32_t)((x) & 7) << 20)
+#define TERN_UE4M3_HALF(x) {{TERN_UE4M3_BITS(x), TERN_UE4M3_BITS(x)}}
+#define TERN_UE4M3_HALF4(x) TERN_UE4M3_HALF(x), TERN_UE4M3_HALF(x + 1), TERN_UE4M3_HALF(x + 2), TERN_UE4M3_HALF(x + 3)
+#define TERN_UE4M3_HALF16(x) TERN_UE4M3_HALF4(x), TERN_UE4M3_HALF4(x + 4), TERN_UE4M3_HALF4(x + 8), TERN_UE4M3_HALF4(x + 12)
+#define TERN_UE4M3_HALF64(x) TERN_UE4M3_HALF16(x), TERN_UE4M3_HALF16(x + 16), TERN_UE4M3_HALF16(x + 32), TERN_UE4M3_HALF16(x + 48)
+static const tern_ue4m3_entry tern_ue4m3_half_table[256] = {
+    TERN_UE4M3_HALF64(0), TERN_UE4M3_HALF64(64), TERN_UE4M3_HALF64(128), TERN_UE4M3_HALF64(192),
+};
+
+static inline float tern_ue4m3_half(uint8_t x) { return tern_ue4m3_half_table[x].value[0]; }
 
 // The second copy of prepared mxfp4 activations, after the `blocks` prepared
 // blocks: one entry per two blocks, the last padded with zeros when `blocks`
@@ -63,6 +70,20 @@ _Static_assert(sizeof(tern_mxfp4_pair) == 128, "mxfp4 pair entries are two cache
 
 static inline const tern_mxfp4_pair *tern_mxfp4_pairs(const tern_act_block *y, int64_t blocks) {
     return (const tern_mxfp4_pair *)(const void *)(y + blocks);
+}
+
+// The second copy of prepared nvfp4 activations: one entry per 64 values (two
+// prepared blocks). x86 unpacks a block's 32 code bytes into one vector of low
+// nibbles, values 0...7 of each 16, and one of high nibbles, values 8...15.
+typedef struct {
+    int8_t low[32];   // values 16s + j, j < 8, for sub-blocks s = 0...3
+    int8_t high[32];  // values 16s + 8 + j likewise
+    float d[8];       // dy of the first prepared block four times, then of the second
+} tern_nvfp4_group;
+_Static_assert(sizeof(tern_nvfp4_group) == 96, "nvfp4 group entries are 96 bytes");
+
+static inline const tern_nvfp4_group *tern_nvfp4_groups(const tern_act_block *y, int64_t blocks) {
+    return (const tern_nvfp4_group *)(const void *)(y + blocks);
 }
 
 #endif

@@ -122,15 +122,14 @@ void tern_fp4_dequantize_row(int format, const void *source, float *y, int64_t c
 
 // MARK: - Matrix rows
 
-size_t tern_mxfp4_prepared_bytes(int64_t columns) {
+size_t tern_fp4_prepared_bytes(int format, int64_t columns) {
     const int64_t blocks = columns / 32;
-    return (size_t)blocks * sizeof(tern_act_block) + (size_t)((blocks + 1) / 2) * sizeof(tern_mxfp4_pair);
+    const size_t copy = format == TERN_MXFP4 ? (size_t)((blocks + 1) / 2) * sizeof(tern_mxfp4_pair)
+                                             : (size_t)(columns / 64) * sizeof(tern_nvfp4_group);
+    return (size_t)blocks * sizeof(tern_act_block) + copy;
 }
 
-void tern_mxfp4_finish_prepare(void *prepared, int64_t columns) {
-    const tern_act_block *y = prepared;
-    const int64_t blocks = columns / 32;
-    tern_mxfp4_pair *pairs = (tern_mxfp4_pair *)(void *)((tern_act_block *)prepared + blocks);
+static void pair_mxfp4(const tern_act_block *y, int64_t blocks, tern_mxfp4_pair *pairs) {
     memset(pairs, 0, (size_t)((blocks + 1) / 2) * sizeof(tern_mxfp4_pair));
     for (int64_t i = 0; i < blocks; i++) {
         tern_mxfp4_pair *pair = pairs + i / 2;
@@ -142,6 +141,28 @@ void tern_mxfp4_finish_prepare(void *prepared, int64_t columns) {
             pair->s[4 * half + j] = y[i].s / 4;  // exact: a power of two
         }
     }
+}
+
+static void group_nvfp4(const tern_act_block *y, int64_t blocks, tern_nvfp4_group *groups) {
+    for (int64_t g = 0; g < blocks / 2; g++) {
+        for (int s = 0; s < 4; s++) {
+            const int8_t *values = y[2 * g + s / 2].qs + 16 * (s % 2);
+            memcpy(groups[g].low + 8 * s, values, 8);
+            memcpy(groups[g].high + 8 * s, values + 8, 8);
+        }
+        for (int j = 0; j < 4; j++) {
+            groups[g].d[j] = y[2 * g].d;
+            groups[g].d[4 + j] = y[2 * g + 1].d;
+        }
+    }
+}
+
+void tern_fp4_finish_prepare(int format, void *prepared, int64_t columns) {
+    const tern_act_block *y = prepared;
+    const int64_t blocks = columns / 32;
+    void *copy = (tern_act_block *)prepared + blocks;
+    if (format == TERN_MXFP4) pair_mxfp4(y, blocks, copy);
+    else group_nvfp4(y, blocks, copy);
 }
 
 // Σ value(code) · qy over `half` bytes of codes against 2 * half activations

@@ -101,11 +101,11 @@ void tern_portable_multiply_rows(int format, const void *weights, int64_t rows, 
                                  int64_t batch, float *output);
 
 // FP4 formats (fp4_portable.c): the portable path's conversions and rows.
-// Prepared mxfp4 activations are the usual blocks followed by a second copy
+// Prepared FP4 activations are the usual blocks followed by a second copy
 // laid out for the x86 kernels (fp4.h): every prepare calls
-// tern_mxfp4_finish_prepare once the blocks are written.
-size_t tern_mxfp4_prepared_bytes(int64_t columns);
-void tern_mxfp4_finish_prepare(void *prepared, int64_t columns);
+// tern_fp4_finish_prepare once the blocks are written.
+size_t tern_fp4_prepared_bytes(int format, int64_t columns);
+void tern_fp4_finish_prepare(int format, void *prepared, int64_t columns);
 void tern_fp4_quantize_row(int format, const float *source, void *destination, int64_t count);
 void tern_fp4_dequantize_row(int format, const void *source, float *destination, int64_t count);
 void tern_fp4_portable_multiply_rows(int format, const void *weights, int64_t rows, int64_t columns,

@@ -192,7 +192,7 @@ static int is_float_format(int format) {
 
 size_t tern_portable_prepared_bytes(int format, int64_t columns) {
     if (is_float_format(format)) return 0;
-    if (format == TERN_MXFP4) return tern_mxfp4_prepared_bytes(columns);
+    if (format == TERN_MXFP4 || format == TERN_NVFP4) return tern_fp4_prepared_bytes(format, columns);
     return (size_t)(columns / 32) * sizeof(tern_act_block);
 }
 
@@ -211,7 +211,7 @@ void tern_portable_prepare(int format, const float *x, int64_t columns, void *pr
         default: y[i].s = 0.0f; break;
         }
     }
-    if (format == TERN_MXFP4) tern_mxfp4_finish_prepare(prepared, columns);
+    if (format == TERN_MXFP4 || format == TERN_NVFP4) tern_fp4_finish_prepare(format, prepared, columns);
 }
 
 // MARK: - Dot products

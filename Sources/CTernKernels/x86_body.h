@@ -90,7 +90,7 @@ void TERN_FN(prepare)(int format, const float *x, int64_t columns, void *prepare
         default: y[i].s = 0.0f; break;
         }
     }
-    if (format == TERN_MXFP4) tern_mxfp4_finish_prepare(prepared, columns);
+    if (format == TERN_MXFP4 || format == TERN_NVFP4) tern_fp4_finish_prepare(format, prepared, columns);
 }
 
 // MARK: - Float weights

@@ -1,9 +1,11 @@
 // MXFP4 and NVFP4 rows for the x86 kernels. Part of x86_body.h (same macros,
 // same target features); include nowhere else.
 //
-// Codes become int8 with one pshufb (the 16 doubled E2M1 values fit a 128-bit
-// table), and the int8 dot product uses the u8 * s8 instruction with x's sign
-// moved onto y. Per 32 values that is the q4_0 inner loop plus two byte ops.
+// Codes become int8 with one pshufb each (the 16 doubled E2M1 values fit a
+// 128-bit table) and meet the int8 activations in the u8 * s8 dot product.
+// Both formats read the second, reordered copy of the prepared activations
+// that tern_fp4_finish_prepare writes (fp4.h), so that a weight vector's low
+// and high nibbles are used where they lie, without shuffling them into order.
 
 #include "fp4.h"
 
@@ -13,11 +15,6 @@
 static inline __m256i fp4_table(void) {
     return _mm256_setr_epi8(0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12,
                             0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12);
-}
-
-// Eight int32 sums of four value * qy products, `values` being int8 in -12...12.
-static inline __m256i fp4_dot(__m256i values, __m256i qy) {
-    return TERN_DOT_U8S8(_mm256_abs_epi8(values), _mm256_sign_epi8(qy, values));
 }
 
 // MARK: - MXFP4
@@ -134,72 +131,79 @@ static void dot_mxfp4_x4(const uint8_t *row, const tern_act_block *y, size_t y_b
 }
 
 // MARK: - NVFP4
+// A block's 32 code bytes in one vector: byte 8s + j holds values j (low
+// nibble) and 8 + j (high nibble) of sub-block s, so the low nibbles are
+// values 0...7 of every sub-block and the high ones values 8...15, which the
+// prepared group entry (fp4.h) holds in that order. Both land in the same
+// int32 lanes, two per sub-block, so they add up before widening.
 
-// The block's four UE4M3 scales, halved as tern_ue4m3_half does.
-static inline __m128 ue4m3x4_half(const uint8_t *d) {
-    const __m128i x = _mm_cvtepu8_epi32(_mm_cvtsi32_si128((int)tern_load_u32(d)));
-    const __m128i m = _mm_and_si128(x, _mm_set1_epi32(0x7f));
-    // Normal: exponent field + 119 rebases bias 7 to 127 and halves; subnormal: m * 2^-10.
-    const __m128 normal = _mm_castsi128_ps(_mm_add_epi32(_mm_slli_epi32(m, 20), _mm_set1_epi32(119 << 23)));
-    const __m128 subnormal = _mm_mul_ps(_mm_cvtepi32_ps(m), _mm_set1_ps(0x1p-10f));
-    const __m128 value = _mm_blendv_ps(normal, subnormal, _mm_castsi128_ps(_mm_cmplt_epi32(m, _mm_set1_epi32(8))));
-    return _mm_andnot_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(x, _mm_set1_epi32(0x7f))), value);
+// The four sub-block half scales, each in two lanes, by table.
+static inline __m256 nvfp4_scales(const uint8_t *d) {
+    const __m128 s01 = _mm_loadh_pi(_mm_castpd_ps(_mm_load_sd((const double *)(const void *)tern_ue4m3_half_table[d[0]].value)),
+                                    (const __m64 *)(const void *)tern_ue4m3_half_table[d[1]].value);
+    const __m128 s23 = _mm_loadh_pi(_mm_castpd_ps(_mm_load_sd((const double *)(const void *)tern_ue4m3_half_table[d[2]].value)),
+                                    (const __m64 *)(const void *)tern_ue4m3_half_table[d[3]].value);
+    return _mm256_insertf128_ps(_mm256_castps128_ps256(s01), s23, 1);
 }
 
-// 16 code bytes (two sub-blocks) as int8 values in element order: nibbles
-// unpack as [lo 0-7, lo 8-15 | hi 0-7, hi 8-15]; qword order 0 2 1 3 is
-// [sub-block 0 | sub-block 1].
-static inline __m256i nvfp4_values(const uint8_t *qs, __m256i table) {
-    return _mm256_shuffle_epi8(table, _mm256_permute4x64_epi64(unpack_nibbles(qs), 0xd8));
+// The block's doubled E2M1 values: (low nibbles, high nibbles).
+typedef struct { __m256i low, high; } nvfp4_values;
+
+static inline __attribute__((always_inline)) nvfp4_values nvfp4_unpack(const uint8_t *block, __m256i table) {
+    const __m256i codes = _mm256_loadu_si256((const __m256i *)(block + 4));
+    const __m256i nibble = _mm256_set1_epi8(0x0f);
+    nvfp4_values v;
+    v.low = _mm256_shuffle_epi8(table, _mm256_and_si256(codes, nibble));
+    v.high = _mm256_shuffle_epi8(table, _mm256_and_si256(_mm256_srli_epi16(codes, 4), nibble));
+    return v;
 }
 
-// One nvfp4 block against two prepared blocks: the scale of each 16 values
-// times its prepared block's d, spread over the int32 lanes of its half.
-static inline __attribute__((always_inline)) void nvfp4_block(const uint8_t *block, const tern_act_block *y,
-                                                              __m256i table, __m256 *acc) {
-    const __m128 dy = _mm_shuffle_ps(_mm_load_ss(&y[0].d), _mm_load_ss(&y[1].d), 0);  // y0 y0 y1 y1
-    const __m256 p = _mm256_castps128_ps256(_mm_mul_ps(ue4m3x4_half(block), dy));
-    const __m256 s01 = _mm256_permutevar8x32_ps(p, _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1));
-    const __m256 s23 = _mm256_permutevar8x32_ps(p, _mm256_setr_epi32(2, 2, 2, 2, 3, 3, 3, 3));
-    const __m256i sum01 = fp4_dot(nvfp4_values(block + 4, table), _mm256_loadu_si256((const __m256i *)y[0].qs));
-    const __m256i sum23 = fp4_dot(nvfp4_values(block + 20, table), _mm256_loadu_si256((const __m256i *)y[1].qs));
-    *acc = _mm256_fmadd_ps(s01, _mm256_cvtepi32_ps(sum01), *acc);
-    *acc = _mm256_fmadd_ps(s23, _mm256_cvtepi32_ps(sum23), *acc);
+// Eight int32 lanes, two per sub-block, of Σ value · q. The values are signed
+// here, so their sign moves onto q for the u8 * s8 instruction.
+static inline __attribute__((always_inline)) __m256i nvfp4_sums(nvfp4_values v, const tern_nvfp4_group *y) {
+    const __m256i qlow = _mm256_loadu_si256((const __m256i *)y->low);
+    const __m256i qhigh = _mm256_loadu_si256((const __m256i *)y->high);
+    return TERN_DOT2_U8S8(_mm256_abs_epi8(v.low), _mm256_sign_epi8(qlow, v.low), _mm256_abs_epi8(v.high),
+                          _mm256_sign_epi8(qhigh, v.high));
+}
+
+static inline __attribute__((always_inline)) __m256 nvfp4_block(const uint8_t *block, const tern_nvfp4_group *y,
+                                                                __m256i table, __m256 acc) {
+    const __m256 scale = _mm256_mul_ps(nvfp4_scales(block), _mm256_loadu_ps(y->d));
+    return _mm256_fmadd_ps(_mm256_cvtepi32_ps(nvfp4_sums(nvfp4_unpack(block, table), y)), scale, acc);
 }
 
 static float dot_nvfp4(const uint8_t *row, const tern_act_block *y, int64_t blocks) {
     const __m256i table = fp4_table();
+    const tern_nvfp4_group *groups = tern_nvfp4_groups(y, 2 * blocks);
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
     int64_t i = 0;
     for (; i + 2 <= blocks; i += 2, row += 72) {
         prefetch_ahead(row);
-        nvfp4_block(row, y + 2 * i, table, &acc0);
-        nvfp4_block(row + 36, y + 2 * i + 2, table, &acc1);
+        acc0 = nvfp4_block(row, groups + i, table, acc0);
+        acc1 = nvfp4_block(row + 36, groups + i + 1, table, acc1);
     }
-    if (i < blocks) nvfp4_block(row, y + 2 * i, table, &acc0);
+    if (i < blocks) acc0 = nvfp4_block(row, groups + i, table, acc0);
     return hsum8(_mm256_add_ps(acc0, acc1));
 }
 
-static void dot_nvfp4_x4(const uint8_t *row, const tern_act_block *y, size_t y_stride, int64_t blocks, float *out,
+// Four vectors at `y`, `y_bytes` apart.
+static void dot_nvfp4_x4(const uint8_t *row, const tern_act_block *y, size_t y_bytes, int64_t blocks, float *out,
                          int64_t out_stride) {
     const __m256i table = fp4_table();
+    const tern_nvfp4_group *groups[TERN_FP4_X4];
     __m256 acc[TERN_FP4_X4];
-    for (int v = 0; v < TERN_FP4_X4; v++) acc[v] = _mm256_setzero_ps();
+    for (int v = 0; v < TERN_FP4_X4; v++) {
+        groups[v] = tern_nvfp4_groups((const tern_act_block *)(const void *)((const uint8_t *)y + v * y_bytes), 2 * blocks);
+        acc[v] = _mm256_setzero_ps();
+    }
     for (int64_t i = 0; i < blocks; i++, row += 36) {
         prefetch_ahead(row);
-        const __m256 dx = _mm256_castps128_ps256(ue4m3x4_half(row));
-        const __m256 dx01 = _mm256_permutevar8x32_ps(dx, _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1));
-        const __m256 dx23 = _mm256_permutevar8x32_ps(dx, _mm256_setr_epi32(2, 2, 2, 2, 3, 3, 3, 3));
-        const __m256i v01 = nvfp4_values(row + 4, table), v23 = nvfp4_values(row + 20, table);
-        const __m256i u01 = _mm256_abs_epi8(v01), u23 = _mm256_abs_epi8(v23);
+        const __m256 dx = nvfp4_scales(row);
+        const nvfp4_values values = nvfp4_unpack(row, table);
         for (int v = 0; v < TERN_FP4_X4; v++) {
-            const tern_act_block *yb = y + (size_t)v * y_stride + 2 * i;
-            const __m256i q01 = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)yb[0].qs), v01);
-            const __m256i q23 = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)yb[1].qs), v23);
-            const __m256 s01 = _mm256_mul_ps(dx01, _mm256_broadcast_ss(&yb[0].d));
-            const __m256 s23 = _mm256_mul_ps(dx23, _mm256_broadcast_ss(&yb[1].d));
-            acc[v] = _mm256_fmadd_ps(s01, _mm256_cvtepi32_ps(TERN_DOT_U8S8(u01, q01)), acc[v]);
-            acc[v] = _mm256_fmadd_ps(s23, _mm256_cvtepi32_ps(TERN_DOT_U8S8(u23, q23)), acc[v]);
+            const __m256 scale = _mm256_mul_ps(dx, _mm256_loadu_ps(groups[v][i].d));
+            acc[v] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(nvfp4_sums(values, groups[v] + i)), scale, acc[v]);
         }
     }
     for (int v = 0; v < TERN_FP4_X4; v++) out[v * out_stride] = hsum8(acc[v]);
@@ -232,6 +236,6 @@ static void fp4_rows_x4(int format, const uint8_t *weights, size_t row_bytes, in
         const uint8_t *row = weights + (size_t)r * row_bytes;
         float *out = output + b0 * rows + r;
         if (format == TERN_MXFP4) dot_mxfp4_x4(row, xq, act_bytes, columns / 32, out, rows);
-        else dot_nvfp4_x4(row, xq, act_bytes / sizeof(tern_act_block), columns / 64, out, rows);
+        else dot_nvfp4_x4(row, xq, act_bytes, columns / 64, out, rows);
     }
 }
