@@ -21,6 +21,21 @@ struct FP4MatMulTests {
         Shape(rows: 3, columns: 576, batch: 2, threads: 1),
     ]
 
+    // mxfp4 rows with an odd number of blocks: x86 works on pairs of blocks and
+    // pairs the last one with zeros (one row, two rows, and four vectors at once).
+    static let oddShapes = [
+        Shape(rows: 3, columns: 32, batch: 1, threads: 1),
+        Shape(rows: 5, columns: 96, batch: 1, threads: 1),
+        Shape(rows: 9, columns: 544, batch: 1, threads: 2),
+        Shape(rows: 4, columns: 1056, batch: 1, threads: 1),
+        Shape(rows: 6, columns: 160, batch: 6, threads: 2),
+    ]
+
+    @Test("mxfp4 rows of an odd number of blocks match the reference on every path", arguments: oddShapes)
+    func oddBlockCounts(shape: Shape) {
+        pathsMatchReference(format: .mxfp4, shape: shape)
+    }
+
     /// Runs `MatMul.multiply` on every path and expects the reference's result up
     /// to f32 summation order, relative to Σ |w · x|.
     @Test("Every kernel path matches the reference", arguments: formats, shapes)
@@ -136,6 +151,27 @@ struct FP4MatMulTests {
                     #expect(abs(output[b] - expected[b]) <= magnitudes[b] * 2e-5 + 1e-6, "\(kernels.name) \(format) \(b)")
                 }
             }
+        }
+    }
+}
+
+extension FP4MatMulTests {
+    @Test("Every kernel path prepares FP4 activations bit-identically, reordered copy included", arguments: formats)
+    func preparedActivationsAgree(format: WeightFormat) {
+        let columns = format == .mxfp4 ? 32 * 9 : 64 * 5  // an odd block count pads mxfp4's last pair
+        var values = TestData.floats(columns, seed: 59, scale: 3)
+        values[0] = 127  // exact rounding ties, as in the other formats' test
+        values[1] = 2.5
+        values[2] = -3.5
+        let portable = KernelTable.named("portable")!
+        let bytes = portable.preparedBytes(Int32(format.rawValue), Int64(columns))
+        #expect(bytes > columns / 32 * 40, "the reordered copy follows the prepared blocks")
+        var expected = [UInt8](repeating: 0, count: bytes)
+        portable.prepare(Int32(format.rawValue), values, Int64(columns), &expected)
+        for path in KernelTable.available {
+            var got = [UInt8](repeating: 0xff, count: bytes)
+            path.prepare(Int32(format.rawValue), values, Int64(columns), &got)
+            #expect(got == expected, "\(path.name) prepares \(format) activations differently")
         }
     }
 }
