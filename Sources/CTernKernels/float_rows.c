@@ -18,6 +18,8 @@ static int64_t segment_offset(int format, int64_t column) {
     case TERN_Q4_0: return column / 32 * 18;
     case TERN_Q4_1: return column / 32 * 20;
     case TERN_Q8_0: return column / 32 * 34;
+    case TERN_MXFP4: return column / 32 * 17;
+    case TERN_NVFP4: return column / 64 * 36;
     default: return column / 32 * 36;  // q8_1
     }
 }

@@ -17,12 +17,19 @@ _Static_assert(sizeof(tern_block_q4_1) == 20, "q4_1 block must match ggml");
 _Static_assert(sizeof(tern_block_q8_0) == 34, "q8_0 block must match ggml");
 _Static_assert(sizeof(tern_block_q8_1) == 36, "q8_1 block must match ggml");
 
+// FP4 microscaling blocks (E2M1 codes, two per byte; see fp4.h for the values).
+typedef struct { uint8_t e; uint8_t qs[16]; } tern_block_mxfp4;          // 4.25 bits/weight: 32 codes, E8M0 scale
+typedef struct { uint8_t d[4]; uint8_t qs[32]; } tern_block_nvfp4;       // 4.5 bits/weight: 64 codes, UE4M3 per 16
+_Static_assert(sizeof(tern_block_mxfp4) == 17, "mxfp4 block must match ggml");
+_Static_assert(sizeof(tern_block_nvfp4) == 36, "nvfp4 block must match ggml");
+
 // One prepared activation block: 32 values quantized like ggml's
 // quantize_row_q8_0/q8_1 reference, with the scales already in f32 so the dot
 // product never converts them. `d` is the f16-rounded scale (as ggml stores it).
 // `s` depends on the weight format it pairs with:
 //   q4_1: f16-rounded d_unrounded * sum(q)   (ggml's block_q8_1.s)
 //   q4_0: -8 * d * sum(q)                    (folds q4_0's -8 offset out of the int loop)
+//   mxfp4: -12 * d * sum(q)                  (x86 dots values + 12; this takes the excess out)
 //   q8_0: 0
 // 40 bytes, so qs stays 8-byte aligned in a packed array.
 typedef struct { float d; float s; int8_t qs[32]; } tern_act_block;
@@ -93,6 +100,18 @@ void tern_portable_attend_f16(const float *query, const uint16_t *keys, const ui
 void tern_portable_multiply_rows(int format, const void *weights, int64_t rows, int64_t columns,
                                  int64_t row_begin, int64_t row_end, const void *activations,
                                  int64_t batch, float *output);
+
+// FP4 formats (fp4_portable.c): the portable path's conversions and rows.
+// Prepared FP4 activations are the usual blocks followed by a second copy
+// laid out for the x86 kernels (fp4.h): every prepare calls
+// tern_fp4_finish_prepare once the blocks are written.
+size_t tern_fp4_prepared_bytes(int format, int64_t columns);
+void tern_fp4_finish_prepare(int format, void *prepared, int64_t columns);
+void tern_fp4_quantize_row(int format, const float *source, void *destination, int64_t count);
+void tern_fp4_dequantize_row(int format, const void *source, float *destination, int64_t count);
+void tern_fp4_portable_multiply_rows(int format, const void *weights, int64_t rows, int64_t columns,
+                                     int64_t row_begin, int64_t row_end, const void *activations,
+                                     int64_t batch, float *output);
 
 #if defined(__x86_64__) || defined(__i386__)
 void tern_avx2_prepare(int format, const float *input, int64_t columns, void *prepared);

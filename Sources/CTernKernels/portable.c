@@ -17,6 +17,8 @@ size_t tern_row_bytes(int format, int64_t columns) {
     case TERN_Q4_1: return (size_t)(columns / 32) * sizeof(tern_block_q4_1);
     case TERN_Q8_0: return (size_t)(columns / 32) * sizeof(tern_block_q8_0);
     case TERN_Q8_1: return (size_t)(columns / 32) * sizeof(tern_block_q8_1);
+    case TERN_MXFP4: return (size_t)(columns / 32) * sizeof(tern_block_mxfp4);
+    case TERN_NVFP4: return (size_t)(columns / 64) * sizeof(tern_block_nvfp4);
     default: return 0;
     }
 }
@@ -126,6 +128,7 @@ void tern_portable_quantize_row(int format, const float *x, void *y, int64_t cou
     case TERN_Q4_1: quantize_q4_1(x, y, count / 32); break;
     case TERN_Q8_0: quantize_q8_0(x, y, count / 32); break;
     case TERN_Q8_1: quantize_q8_1(x, y, count / 32); break;
+    case TERN_MXFP4: case TERN_NVFP4: tern_fp4_quantize_row(format, x, y, count); break;
     default: break;
     }
 }
@@ -176,6 +179,7 @@ void tern_portable_dequantize_row(int format, const void *x, float *y, int64_t c
             for (int j = 0; j < 32; j++) y[j] = (float)b->qs[j] * d;
         }
         break;
+    case TERN_MXFP4: case TERN_NVFP4: tern_fp4_dequantize_row(format, x, y, count); break;
     default: break;
     }
 }
@@ -188,6 +192,7 @@ static int is_float_format(int format) {
 
 size_t tern_portable_prepared_bytes(int format, int64_t columns) {
     if (is_float_format(format)) return 0;
+    if (format == TERN_MXFP4 || format == TERN_NVFP4) return tern_fp4_prepared_bytes(format, columns);
     return (size_t)(columns / 32) * sizeof(tern_act_block);
 }
 
@@ -202,9 +207,11 @@ void tern_portable_prepare(int format, const float *x, int64_t columns, void *pr
         switch (format) {
         case TERN_Q4_1: y[i].s = tern_half_to_float(tern_float_to_half((float)sum * d)); break;
         case TERN_Q4_0: y[i].s = -8.0f * d16 * (float)sum; break;
+        case TERN_MXFP4: y[i].s = -12.0f * d16 * (float)sum; break;
         default: y[i].s = 0.0f; break;
         }
     }
+    if (format == TERN_MXFP4 || format == TERN_NVFP4) tern_fp4_finish_prepare(format, prepared, columns);
 }
 
 // MARK: - Dot products
@@ -258,6 +265,10 @@ static float dot_q8(const uint8_t *row, size_t stride, size_t offset, const tern
 void tern_portable_multiply_rows(int format, const void *weights, int64_t rows, int64_t columns,
                                  int64_t row_begin, int64_t row_end, const void *activations,
                                  int64_t batch, float *output) {
+    if (format == TERN_MXFP4 || format == TERN_NVFP4) {
+        tern_fp4_portable_multiply_rows(format, weights, rows, columns, row_begin, row_end, activations, batch, output);
+        return;
+    }
     const size_t row_bytes = tern_row_bytes(format, columns);
     const size_t act_bytes = is_float_format(format) ? (size_t)columns * 4 : tern_portable_prepared_bytes(format, columns);
     const int64_t blocks = columns / 32;

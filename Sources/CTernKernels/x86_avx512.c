@@ -10,6 +10,7 @@
 
 #define TERN_FN(name) tern_avx512vnni_##name
 #define TERN_DOT_U8S8(u, s) _mm256_dpbusd_epi32(_mm256_setzero_si256(), (u), (s))
+#define TERN_DOT2_U8S8(a, x, b, y) _mm256_dpbusd_epi32(TERN_DOT_U8S8((a), (x)), (b), (y))  // x86_fp4.h
 #include "x86_body.h"
 
 #pragma clang attribute pop

@@ -86,9 +86,11 @@ void TERN_FN(prepare)(int format, const float *x, int64_t columns, void *prepare
         switch (format) {
         case TERN_Q4_1: y[i].s = _cvtsh_ss(_cvtss_sh((float)sum * d, _MM_FROUND_TO_NEAREST_INT)); break;
         case TERN_Q4_0: y[i].s = -8.0f * d16 * (float)sum; break;
+        case TERN_MXFP4: y[i].s = -12.0f * d16 * (float)sum; break;
         default: y[i].s = 0.0f; break;
         }
     }
+    if (format == TERN_MXFP4 || format == TERN_NVFP4) tern_fp4_finish_prepare(format, prepared, columns);
 }
 
 // MARK: - Float weights
@@ -196,4 +198,5 @@ static inline __attribute__((always_inline)) float dot_q8(const uint8_t *row, co
     return hsum8(_mm256_add_ps(acc0, acc1));
 }
 
+#include "x86_fp4.h"
 #include "x86_rows.h"

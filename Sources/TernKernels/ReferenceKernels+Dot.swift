@@ -5,6 +5,7 @@ extension ReferenceKernels {
         switch format {
         case .f32, .f16, .bf16: .f32
         case .q4_0, .q8_0, .q8_1: .q8_0
+        case .mxfp4, .nvfp4: .q8_0
         case .q4_1: .q8_1
         }
     }
@@ -34,6 +35,7 @@ extension ReferenceKernels {
         let y = UnsafeMutableRawPointer.allocate(byteCount: blocks * activationFormat.bytesPerBlock, alignment: 8)
         defer { y.deallocate() }
         quantizeActivations(format: activationFormat, source: activations, destination: y, count: count)
+        if format == .mxfp4 || format == .nvfp4 { return dotFP4(format: format, row: row, q8: y, count: count) }
         var sum: Float = 0
         for i in 0..<blocks {
             let x = row + i * format.bytesPerBlock
@@ -66,6 +68,8 @@ extension ReferenceKernels {
                 sum += Float(sumi) * dxdy
             case .f32, .f16, .bf16:
                 preconditionFailure("float formats return above")
+            case .mxfp4, .nvfp4:
+                preconditionFailure("FP4 formats return above")
             }
         }
         return sum

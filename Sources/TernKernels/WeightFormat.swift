@@ -11,12 +11,16 @@ public enum WeightFormat: UInt32, Sendable, CaseIterable, CustomStringConvertibl
     case q8_0 = 8  // 8.5 bits/weight: f16 scale + 32 × int8
     case q8_1 = 9  // 9.0 bits/weight: f16 scale, f16 scale×sum + 32 × int8 (activations)
     case bf16 = 30
+    case mxfp4 = 39  // 4.25 bits/weight: E8M0 scale + 32 × 4-bit E2M1
+    case nvfp4 = 40  // 4.5 bits/weight: 4 UE4M3 scales (one per 16) + 64 × 4-bit E2M1
 
     /// Number of values in one block.
     public var blockSize: Int {
         switch self {
         case .f32, .f16, .bf16: 1
         case .q4_0, .q4_1, .q8_0, .q8_1: 32
+        case .mxfp4: 32
+        case .nvfp4: 64
         }
     }
 
@@ -29,6 +33,8 @@ public enum WeightFormat: UInt32, Sendable, CaseIterable, CustomStringConvertibl
         case .q4_1: 20
         case .q8_0: 34
         case .q8_1: 36
+        case .mxfp4: 17
+        case .nvfp4: 36
         }
     }
 
@@ -42,6 +48,8 @@ public enum WeightFormat: UInt32, Sendable, CaseIterable, CustomStringConvertibl
         case .q4_1: "q4_1"
         case .q8_0: "q8_0"
         case .q8_1: "q8_1"
+        case .mxfp4: "mxfp4"
+        case .nvfp4: "nvfp4"
         }
     }
 

@@ -8,6 +8,7 @@ struct WeightFormatTests {
         arguments: [
             (WeightFormat.f32, 1, 4), (.f16, 1, 2), (.bf16, 1, 2),
             (.q4_0, 32, 18), (.q4_1, 32, 20), (.q8_0, 32, 34), (.q8_1, 32, 36),
+            (.mxfp4, 32, 17), (.nvfp4, 64, 36),
         ])
     func blockLayout(format: WeightFormat, blockSize: Int, bytes: Int) {
         #expect(format.blockSize == blockSize)
@@ -23,7 +24,7 @@ struct WeightFormatTests {
 
     @Test("ggml type ids are kept", arguments: WeightFormat.allCases)
     func typeIDs(format: WeightFormat) {
-        let ids: [WeightFormat: UInt32] = [.f32: 0, .f16: 1, .q4_0: 2, .q4_1: 3, .q8_0: 8, .q8_1: 9, .bf16: 30]
+        let ids: [WeightFormat: UInt32] = [.f32: 0, .f16: 1, .q4_0: 2, .q4_1: 3, .q8_0: 8, .q8_1: 9, .bf16: 30, .mxfp4: 39, .nvfp4: 40]
         #expect(format.rawValue == ids[format])
     }
 }

@@ -3,7 +3,8 @@
 // TernKernels; nothing else should call these functions directly.
 //
 // Formats are identified by ggml's type ids (WeightFormat.rawValue in Swift):
-// f32 = 0, f16 = 1, q4_0 = 2, q4_1 = 3, q8_0 = 8, q8_1 = 9, bf16 = 30.
+// f32 = 0, f16 = 1, q4_0 = 2, q4_1 = 3, q8_0 = 8, q8_1 = 9, bf16 = 30,
+// mxfp4 = 39, nvfp4 = 40.
 #ifndef TERN_KERNELS_H
 #define TERN_KERNELS_H
 
@@ -22,6 +23,8 @@ enum {
     TERN_Q8_0 = 8,
     TERN_Q8_1 = 9,
     TERN_BF16 = 30,
+    TERN_MXFP4 = 39,
+    TERN_NVFP4 = 40,
 };
 
 /// One implementation of the kernels (portable C, AVX2, AVX-512 VNNI, NEON...).
