@@ -196,4 +196,5 @@ static inline __attribute__((always_inline)) float dot_q8(const uint8_t *row, co
     return hsum8(_mm256_add_ps(acc0, acc1));
 }
 
+#include "x86_tiles.h"
 #include "x86_rows.h"

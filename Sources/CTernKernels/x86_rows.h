@@ -174,6 +174,9 @@ void TERN_FN(multiply_rows)(int format, const void *weights, int64_t rows, int64
         rows_x1(format, weights, row_bytes, rows, columns, row_begin, row_end, activations, act_bytes, 0, output);
         return;
     }
+    if (tiles_multiply(format, weights, row_bytes, rows, columns, row_begin, row_end, activations, act_bytes, batch,
+                       output))
+        return;
     for (int64_t r0 = row_begin; r0 < row_end; r0 += TERN_ROW_TILE) {
         const int64_t r1 = r0 + TERN_ROW_TILE < row_end ? r0 + TERN_ROW_TILE : row_end;
         int64_t b = 0;
