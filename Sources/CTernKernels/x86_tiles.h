@@ -69,6 +69,7 @@ static inline __attribute__((always_inline)) void q4_tile(const uint8_t *row, si
         const int64_t span = blocks - i0 < TERN_TILE_SPAN ? blocks - i0 : TERN_TILE_SPAN;
         const uint8_t *block = row + (size_t)i0 * stride;
         for (int64_t i = 0; i < span; i++, block += stride) {
+            for (int r = 0; r < R; r++) prefetch_ahead(block + (size_t)r * row_bytes);  // as in q4_expand
             const __m256 scales = tile_q4_scales(block, row_bytes, R, has_min);
             for (int v = 0; v < V; v++) {
                 // (dy, s) in every pair of lanes.
@@ -110,6 +111,7 @@ static inline __attribute__((always_inline)) void q8_tile(const uint8_t *row, si
         const int64_t span = blocks - i0 < TERN_TILE_SPAN ? blocks - i0 : TERN_TILE_SPAN;
         const uint8_t *block = row + (size_t)i0 * stride;
         for (int64_t i = 0; i < span; i++, block += stride) {
+            for (int r = 0; r < R; r++) prefetch_ahead(block + (size_t)r * row_bytes);  // as in q4_expand
             const __m128 scales = tile_q8_scales(block, row_bytes, R);
             for (int v = 0; v < V; v++)
                 _mm_store_ps(products[i][v], _mm_mul_ps(scales, _mm_broadcast_ss(&y[(size_t)v * y_stride + i0 + i].d)));
@@ -145,8 +147,9 @@ static inline __attribute__((always_inline)) void q4_expand(const uint8_t *row, 
     const size_t stride = has_min ? sizeof(tern_block_q4_1) : sizeof(tern_block_q4_0);
     const size_t qs = has_min ? 4 : 2;
     for (int64_t i = 0; i < blocks; i++, row += stride) {
-        // The next tile's rows follow these in memory: ask for them early.
-        prefetch_ahead(row + (size_t)(R - 1) * row_bytes);
+        // Rows come from DRAM in batched decoding: ask for them 2 KB ahead of each
+        // row, which covers the next tile (rows are contiguous).
+        for (int r = 0; r < R; r++) prefetch_ahead(row + (size_t)r * row_bytes);
         _mm256_store_ps(scales + i * 8, tile_q4_scales(row, row_bytes, R, has_min));
         for (int r = 0; r < R; r++)
             _mm256_store_si256((__m256i *)(qx + ((size_t)i * R + r) * 32), unpack_nibbles(row + (size_t)r * row_bytes + qs));
