@@ -199,4 +199,5 @@ static inline __attribute__((always_inline)) float dot_q8(const uint8_t *row, co
 }
 
 #include "x86_fp4.h"
+#include "x86_tiles.h"
 #include "x86_rows.h"

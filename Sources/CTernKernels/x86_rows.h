@@ -182,6 +182,16 @@ void TERN_FN(multiply_rows)(int format, const void *weights, int64_t rows, int64
         rows_x1(format, weights, row_bytes, rows, columns, row_begin, row_end, activations, act_bytes, 0, output);
         return;
     }
+    // Whole groups of four vectors go through the register tiles, which repeat the
+    // x4 kernels' arithmetic; the rest keep the single-vector kernels' arithmetic
+    // (over the same row pairs as below), so results are the same as before tiles.
+    const int64_t grouped = batch / TERN_X4 * TERN_X4;
+    if (grouped > 0 && tiles_multiply(format, weights, row_bytes, rows, columns, row_begin, row_end, activations,
+                                      act_bytes, grouped, output)) {
+        for (int64_t b = grouped; b < batch; b++)
+            rows_x1(format, weights, row_bytes, rows, columns, row_begin, row_end, activations, act_bytes, b, output);
+        return;
+    }
     for (int64_t r0 = row_begin; r0 < row_end; r0 += TERN_ROW_TILE) {
         const int64_t r1 = r0 + TERN_ROW_TILE < row_end ? r0 + TERN_ROW_TILE : row_end;
         int64_t b = 0;

@@ -79,13 +79,14 @@ extension MatMul {
         pool: ThreadPool, kernels: KernelTable, activations: Activations
     ) {
         // Rows go out in chunks that threads claim as they come free: about four
-        // per thread, so a thread whose core is busy delays little.
+        // per thread, so a thread whose core is busy delays little. A multiple of
+        // four rows, so batched products run whole register tiles.
         let chunks = pool.threadCount == 1 ? 1 : pool.threadCount * 4
         func part(_ o: Operand?) -> tern_matmul_part {
             guard let o else { return tern_matmul_part(weights: nil, rows: 0, output: nil, chunk_rows: 1) }
             return tern_matmul_part(
                 weights: o.weights, rows: Int64(o.rows), output: o.output,
-                chunk_rows: Int64(max(16, (o.rows + chunks - 1) / chunks)))
+                chunk_rows: Int64(max(16, ((o.rows + chunks - 1) / chunks + 3) / 4 * 4)))
         }
         let count = 1 + (second == nil ? 0 : 1) + (third == nil ? 0 : 1)
         var group = tern_matmul_group(

@@ -1,0 +1,302 @@
+// Register tiles for batched products of quantized rows (prefill and batched
+// decode). Part of x86_body.h (same macros, same target features); include
+// nowhere else.
+//
+// A tile is R weight rows x V activation vectors with one 8-lane accumulator
+// per (row, vector): each weight block is unpacked once for V vectors, each
+// activation block is read once per R rows from L1, and the scale products of
+// the tile come from a few vector multiplies. Every (row, vector) dot product
+// does exactly the float operations of dot_q4_x4 / dot_q8_x4 in the same order
+// (per block: p = dx * dy, acc += p * sumi in 8 lanes, mins += m * s; then
+// hsum8(acc) + mins), so results are bit-identical to theirs for any batch.
+
+#ifndef TERN_TILE_R
+#define TERN_TILE_R 4  // rows per full tile (2...4)
+#endif
+#ifndef TERN_TILE_V
+#define TERN_TILE_V 3  // vectors per full tile (1...4)
+#endif
+#define TERN_TILE_MAX_R 4
+#define TERN_TILE_MAX_V 4
+
+// Prepared activations per pass over a row range: the vectors of one pass stay
+// in L2 while the row tiles go by.
+#define TERN_TILE_ACT_BYTES (128 * 1024)
+
+// Scales of one block of R rows, as 8 floats. q4_1: (d0, m0, d1, m1, ...); q4_0:
+// (d0, d0, d1, d1, ...), so that lane 2r + 1 times s is q4_0's offset term, as
+// in q4_block. Lanes of rows beyond R are 0.
+static inline __attribute__((always_inline)) __m256 tile_q4_scales(const uint8_t *block, size_t row_bytes,
+                                                                   const int R, const int has_min) {
+    int32_t words[4] = {0, 0, 0, 0};
+    for (int r = 0; r < R; r++) words[r] = (int32_t)tern_load_u32(block + (size_t)r * row_bytes);
+    __m128i halves = _mm_setr_epi32(words[0], words[1], words[2], words[3]);
+    // q4_0: the first two bytes of each word are d; repeat them.
+    if (!has_min) halves = _mm_shuffle_epi8(halves, _mm_setr_epi8(0, 1, 0, 1, 4, 5, 4, 5, 8, 9, 8, 9, 12, 13, 12, 13));
+    return _mm256_cvtph_ps(halves);
+}
+
+// Scales of one block of R q8 rows: lane r is d_r (lanes >= R are 0).
+static inline __attribute__((always_inline)) __m128 tile_q8_scales(const uint8_t *block, size_t row_bytes,
+                                                                   const int R) {
+    int32_t words[4] = {0, 0, 0, 0};
+    for (int r = 0; r < R; r++) words[r] = (int32_t)tern_load_u16(block + (size_t)r * row_bytes);
+    const __m128i halves = _mm_setr_epi32(words[0], words[1], words[2], words[3]);
+    return _mm_cvtph_ps(_mm_packus_epi32(halves, halves));
+}
+
+// Blocks per pass of a tile: first the scale products of up to TERN_TILE_SPAN
+// blocks go to a buffer on the stack (the q4 min terms summed on the way), then
+// the integer dot products read them back with broadcast loads. Splitting the
+// two keeps the main loop's registers for accumulators and costs no shuffles.
+#define TERN_TILE_SPAN 32
+
+// output[v * out_stride + r] for R rows from `row` and V vectors from `y`.
+static inline __attribute__((always_inline)) void q4_tile(const uint8_t *row, size_t row_bytes, const int R,
+                                                          const int V, const int has_min, const tern_act_block *y,
+                                                          size_t y_stride, int64_t blocks, float *out,
+                                                          int64_t out_stride) {
+    const size_t stride = has_min ? sizeof(tern_block_q4_1) : sizeof(tern_block_q4_0);
+    const size_t qs = has_min ? 4 : 2;
+    __m256 acc[TERN_TILE_MAX_R][TERN_TILE_MAX_V], mins[TERN_TILE_MAX_V];
+    // products[i][v][2r] = dx_r * dy_v of block i of the span (lane 2r + 1: m_r * s_v).
+    float products[TERN_TILE_SPAN][TERN_TILE_MAX_V][8] __attribute__((aligned(32)));
+    for (int v = 0; v < V; v++) {
+        mins[v] = _mm256_setzero_ps();
+        for (int r = 0; r < R; r++) acc[r][v] = _mm256_setzero_ps();
+    }
+    for (int64_t i0 = 0; i0 < blocks; i0 += TERN_TILE_SPAN) {
+        const int64_t span = blocks - i0 < TERN_TILE_SPAN ? blocks - i0 : TERN_TILE_SPAN;
+        const uint8_t *block = row + (size_t)i0 * stride;
+        for (int64_t i = 0; i < span; i++, block += stride) {
+            for (int r = 0; r < R; r++) prefetch_ahead(block + (size_t)r * row_bytes);  // as in q4_expand
+            const __m256 scales = tile_q4_scales(block, row_bytes, R, has_min);
+            for (int v = 0; v < V; v++) {
+                // (dy, s) in every pair of lanes.
+                const tern_act_block *yb = y + (size_t)v * y_stride + i0 + i;
+                const __m256 p = _mm256_mul_ps(scales, _mm256_castpd_ps(_mm256_broadcast_sd((const double *)&yb->d)));
+                mins[v] = _mm256_add_ps(mins[v], p);
+                _mm256_store_ps(products[i][v], p);
+            }
+        }
+        block = row + (size_t)i0 * stride;
+        for (int64_t i = 0; i < span; i++, block += stride) {
+            for (int r = 0; r < R; r++) {
+                const __m256i qx = unpack_nibbles(block + (size_t)r * row_bytes + qs);
+                for (int v = 0; v < V; v++) {
+                    const __m256i qy = _mm256_loadu_si256((const __m256i *)y[(size_t)v * y_stride + i0 + i].qs);
+                    const __m256 sumi = _mm256_cvtepi32_ps(TERN_DOT_U8S8(qx, qy));
+                    acc[r][v] = _mm256_fmadd_ps(_mm256_broadcast_ss(&products[i][v][2 * r]), sumi, acc[r][v]);
+                }
+            }
+        }
+    }
+    for (int v = 0; v < V; v++) {
+        float m[8];
+        _mm256_storeu_ps(m, mins[v]);
+        for (int r = 0; r < R; r++) out[v * out_stride + r] = hsum8(acc[r][v]) + m[2 * r + 1];
+    }
+}
+
+static inline __attribute__((always_inline)) void q8_tile(const uint8_t *row, size_t row_bytes, const size_t stride,
+                                                          const size_t offset, const int R, const int V,
+                                                          const tern_act_block *y, size_t y_stride, int64_t blocks,
+                                                          float *out, int64_t out_stride) {
+    __m256 acc[TERN_TILE_MAX_R][TERN_TILE_MAX_V];
+    // products[i][v][r] = dx_r * dy_v of block i of the span.
+    float products[TERN_TILE_SPAN][TERN_TILE_MAX_V][4] __attribute__((aligned(16)));
+    for (int v = 0; v < V; v++)
+        for (int r = 0; r < R; r++) acc[r][v] = _mm256_setzero_ps();
+    for (int64_t i0 = 0; i0 < blocks; i0 += TERN_TILE_SPAN) {
+        const int64_t span = blocks - i0 < TERN_TILE_SPAN ? blocks - i0 : TERN_TILE_SPAN;
+        const uint8_t *block = row + (size_t)i0 * stride;
+        for (int64_t i = 0; i < span; i++, block += stride) {
+            for (int r = 0; r < R; r++) prefetch_ahead(block + (size_t)r * row_bytes);  // as in q4_expand
+            const __m128 scales = tile_q8_scales(block, row_bytes, R);
+            for (int v = 0; v < V; v++)
+                _mm_store_ps(products[i][v], _mm_mul_ps(scales, _mm_broadcast_ss(&y[(size_t)v * y_stride + i0 + i].d)));
+        }
+        block = row + (size_t)i0 * stride;
+        for (int64_t i = 0; i < span; i++, block += stride) {
+            for (int r = 0; r < R; r++) {
+                const __m256i qx = _mm256_loadu_si256((const __m256i *)(block + (size_t)r * row_bytes + offset));
+                const __m256i ux = _mm256_sign_epi8(qx, qx);
+                for (int v = 0; v < V; v++) {
+                    const __m256i qy = _mm256_loadu_si256((const __m256i *)y[(size_t)v * y_stride + i0 + i].qs);
+                    const __m256 sumi = _mm256_cvtepi32_ps(TERN_DOT_U8S8(ux, _mm256_sign_epi8(qy, qx)));
+                    acc[r][v] = _mm256_fmadd_ps(_mm256_broadcast_ss(&products[i][v][r]), sumi, acc[r][v]);
+                }
+            }
+        }
+    }
+    for (int v = 0; v < V; v++)
+        for (int r = 0; r < R; r++) out[v * out_stride + r] = hsum8(acc[r][v]);
+}
+
+// MARK: - Expanded q4 rows
+// With many vectors per row tile, unpacking nibbles and converting scales once
+// per tile instead of once per group of V vectors takes a third of the work out
+// of the inner loop. The tile's rows go to a buffer on the stack as unpacked
+// bytes, (blocks, R, 32), and float scales, (blocks, 8) as tile_q4_scales.
+
+#define TERN_TILE_EXPAND_BLOCKS 192  // up to 6144 columns: 30 KB of stack for 4 rows
+
+static inline __attribute__((always_inline)) void q4_expand(const uint8_t *row, size_t row_bytes, const int R,
+                                                            const int has_min, int64_t blocks, uint8_t *qx,
+                                                            float *scales) {
+    const size_t stride = has_min ? sizeof(tern_block_q4_1) : sizeof(tern_block_q4_0);
+    const size_t qs = has_min ? 4 : 2;
+    for (int64_t i = 0; i < blocks; i++, row += stride) {
+        // Rows come from DRAM in batched decoding: ask for them 2 KB ahead of each
+        // row, which covers the next tile (rows are contiguous).
+        for (int r = 0; r < R; r++) prefetch_ahead(row + (size_t)r * row_bytes);
+        _mm256_store_ps(scales + i * 8, tile_q4_scales(row, row_bytes, R, has_min));
+        for (int r = 0; r < R; r++)
+            _mm256_store_si256((__m256i *)(qx + ((size_t)i * R + r) * 32), unpack_nibbles(row + (size_t)r * row_bytes + qs));
+    }
+}
+
+// q4_tile on an expanded tile: the same operations in the same order.
+static inline __attribute__((always_inline)) void q4x_tile(const uint8_t *qx, const float *scales, const int R,
+                                                           const int V, const tern_act_block *y, size_t y_stride,
+                                                           int64_t blocks, float *out, int64_t out_stride) {
+    __m256 acc[TERN_TILE_MAX_R][TERN_TILE_MAX_V], mins[TERN_TILE_MAX_V];
+    float products[TERN_TILE_SPAN][TERN_TILE_MAX_V][8] __attribute__((aligned(32)));
+    for (int v = 0; v < V; v++) {
+        mins[v] = _mm256_setzero_ps();
+        for (int r = 0; r < R; r++) acc[r][v] = _mm256_setzero_ps();
+    }
+    for (int64_t i0 = 0; i0 < blocks; i0 += TERN_TILE_SPAN) {
+        const int64_t span = blocks - i0 < TERN_TILE_SPAN ? blocks - i0 : TERN_TILE_SPAN;
+        for (int64_t i = 0; i < span; i++) {
+            const __m256 w = _mm256_load_ps(scales + (i0 + i) * 8);
+            for (int v = 0; v < V; v++) {
+                const tern_act_block *yb = y + (size_t)v * y_stride + i0 + i;
+                const __m256 p = _mm256_mul_ps(w, _mm256_castpd_ps(_mm256_broadcast_sd((const double *)&yb->d)));
+                mins[v] = _mm256_add_ps(mins[v], p);
+                _mm256_store_ps(products[i][v], p);
+            }
+        }
+        for (int64_t i = 0; i < span; i++) {
+            for (int r = 0; r < R; r++) {
+                const __m256i q = _mm256_load_si256((const __m256i *)(qx + ((size_t)(i0 + i) * R + r) * 32));
+                for (int v = 0; v < V; v++) {
+                    const __m256i qy = _mm256_loadu_si256((const __m256i *)y[(size_t)v * y_stride + i0 + i].qs);
+                    const __m256 sumi = _mm256_cvtepi32_ps(TERN_DOT_U8S8(q, qy));
+                    acc[r][v] = _mm256_fmadd_ps(_mm256_broadcast_ss(&products[i][v][2 * r]), sumi, acc[r][v]);
+                }
+            }
+        }
+    }
+    for (int v = 0; v < V; v++) {
+        float m[8];
+        _mm256_storeu_ps(m, mins[v]);
+        for (int r = 0; r < R; r++) out[v * out_stride + r] = hsum8(acc[r][v]) + m[2 * r + 1];
+    }
+}
+
+typedef void (*tern_xtile_fn)(const uint8_t *qx, const float *scales, const tern_act_block *y, size_t y_stride,
+                              int64_t blocks, float *out, int64_t out_stride);
+#define TERN_XTILE_FN(R, V)                                                                                      \
+    static void xtile_q4_##R##x##V(const uint8_t *qx, const float *scales, const tern_act_block *y, size_t ys,   \
+                                   int64_t blocks, float *out, int64_t os) {                                   \
+        q4x_tile(qx, scales, R, V, y, ys, blocks, out, os);                                                     \
+    }
+#define TERN_XTILE_FNS(R) TERN_XTILE_FN(R, 1) TERN_XTILE_FN(R, 2) TERN_XTILE_FN(R, 3) TERN_XTILE_FN(R, 4)       \
+    static const tern_xtile_fn xtiles_q4[4] = {xtile_q4_##R##x1, xtile_q4_##R##x2, xtile_q4_##R##x3, xtile_q4_##R##x4};
+#define TERN_XTILE_FNS_(R) TERN_XTILE_FNS(R)
+TERN_XTILE_FNS_(TERN_TILE_R)
+#undef TERN_XTILE_FN
+#undef TERN_XTILE_FNS
+#undef TERN_XTILE_FNS_
+
+static void q4_expand_tile(const uint8_t *row, size_t row_bytes, int has_min, int64_t blocks, uint8_t *qx,
+                           float *scales) {
+    if (has_min) q4_expand(row, row_bytes, TERN_TILE_R, 1, blocks, qx, scales);
+    else q4_expand(row, row_bytes, TERN_TILE_R, 0, blocks, qx, scales);
+}
+
+// One function per (format, R, V) the driver uses: full tiles of TERN_TILE_R
+// rows and single rows (the row remainder), each for 1...TERN_TILE_V vectors.
+typedef void (*tern_tile_fn)(const uint8_t *row, size_t row_bytes, const tern_act_block *y, size_t y_stride,
+                             int64_t blocks, float *out, int64_t out_stride);
+
+#define TERN_TILE_FNS(R, V)                                                                                       \
+    static void tile_q4_0_##R##x##V(const uint8_t *row, size_t row_bytes, const tern_act_block *y, size_t ys,   \
+                                    int64_t blocks, float *out, int64_t os) {                                   \
+        q4_tile(row, row_bytes, R, V, 0, y, ys, blocks, out, os);                                                \
+    }                                                                                                             \
+    static void tile_q4_1_##R##x##V(const uint8_t *row, size_t row_bytes, const tern_act_block *y, size_t ys,   \
+                                    int64_t blocks, float *out, int64_t os) {                                   \
+        q4_tile(row, row_bytes, R, V, 1, y, ys, blocks, out, os);                                                \
+    }                                                                                                             \
+    static void tile_q8_0_##R##x##V(const uint8_t *row, size_t row_bytes, const tern_act_block *y, size_t ys,   \
+                                    int64_t blocks, float *out, int64_t os) {                                   \
+        q8_tile(row, row_bytes, sizeof(tern_block_q8_0), 2, R, V, y, ys, blocks, out, os);                       \
+    }                                                                                                             \
+    static void tile_q8_1_##R##x##V(const uint8_t *row, size_t row_bytes, const tern_act_block *y, size_t ys,   \
+                                    int64_t blocks, float *out, int64_t os) {                                   \
+        q8_tile(row, row_bytes, sizeof(tern_block_q8_1), 4, R, V, y, ys, blocks, out, os);                       \
+    }
+#define TERN_TILE_FNS_R(R) TERN_TILE_FNS(R, 1) TERN_TILE_FNS(R, 2) TERN_TILE_FNS(R, 3) TERN_TILE_FNS(R, 4)
+#define TERN_TILE_ROW(F, R) {tile_##F##_##R##x1, tile_##F##_##R##x2, tile_##F##_##R##x3, tile_##F##_##R##x4}
+#define TERN_TILE_TABLE(F, R) static const tern_tile_fn tiles_##F[2][4] = {TERN_TILE_ROW(F, 1), TERN_TILE_ROW(F, R)};
+#define TERN_TILE_TABLES(R)                                                                                       \
+    TERN_TILE_FNS_R(1) TERN_TILE_FNS_R(R)                                                                         \
+    TERN_TILE_TABLE(q4_0, R) TERN_TILE_TABLE(q4_1, R) TERN_TILE_TABLE(q8_0, R) TERN_TILE_TABLE(q8_1, R)
+#define TERN_TILE_TABLES_(R) TERN_TILE_TABLES(R)
+TERN_TILE_TABLES_(TERN_TILE_R)
+#undef TERN_TILE_FNS
+#undef TERN_TILE_FNS_R
+#undef TERN_TILE_ROW
+#undef TERN_TILE_TABLE
+#undef TERN_TILE_TABLES
+#undef TERN_TILE_TABLES_
+
+// output[b * rows + r] for rows [r0, r1) and every vector, in register tiles.
+// Returns 0 (and does nothing) for formats without tiles.
+static int tiles_multiply(int format, const uint8_t *weights, size_t row_bytes, int64_t rows, int64_t columns,
+                          int64_t r0, int64_t r1, const void *activations, size_t act_bytes, int64_t batch,
+                          float *output) {
+    const tern_tile_fn(*table)[4];
+    switch (format) {
+    case TERN_Q4_0: table = tiles_q4_0; break;
+    case TERN_Q4_1: table = tiles_q4_1; break;
+    case TERN_Q8_0: table = tiles_q8_0; break;
+    case TERN_Q8_1: table = tiles_q8_1; break;
+    default: return 0;
+    }
+    const int64_t blocks = columns / 32;
+    const size_t y_stride = act_bytes / sizeof(tern_act_block);
+    int64_t pass = (int64_t)(TERN_TILE_ACT_BYTES / act_bytes) / TERN_TILE_V * TERN_TILE_V;
+    if (pass < TERN_TILE_V) pass = TERN_TILE_V;
+    // Expanding pays once a tile meets a few groups of vectors.
+    const int expand = (format == TERN_Q4_0 || format == TERN_Q4_1) && blocks <= TERN_TILE_EXPAND_BLOCKS &&
+                       batch >= 2 * TERN_TILE_V;
+    uint8_t expanded[TERN_TILE_EXPAND_BLOCKS * TERN_TILE_R * 32] __attribute__((aligned(32)));
+    float expanded_scales[TERN_TILE_EXPAND_BLOCKS * 8] __attribute__((aligned(32)));
+    for (int64_t b0 = 0; b0 < batch; b0 += pass) {
+        const int64_t b1 = b0 + pass < batch ? b0 + pass : batch;
+        for (int64_t r = r0; r < r1;) {
+            const int full = r + TERN_TILE_R <= r1;
+            const uint8_t *row = weights + (size_t)r * row_bytes;
+            if (full && expand) {
+                q4_expand_tile(row, row_bytes, format == TERN_Q4_1, blocks, expanded, expanded_scales);
+                for (int64_t b = b0; b < b1; b += TERN_TILE_V) {
+                    const int64_t v = b1 - b < TERN_TILE_V ? b1 - b : TERN_TILE_V;
+                    const tern_act_block *y = (const tern_act_block *)((const uint8_t *)activations + (size_t)b * act_bytes);
+                    xtiles_q4[v - 1](expanded, expanded_scales, y, y_stride, blocks, output + b * rows + r, rows);
+                }
+                r += TERN_TILE_R;
+                continue;
+            }
+            for (int64_t b = b0; b < b1; b += TERN_TILE_V) {
+                const int64_t v = b1 - b < TERN_TILE_V ? b1 - b : TERN_TILE_V;
+                const tern_act_block *y = (const tern_act_block *)((const uint8_t *)activations + (size_t)b * act_bytes);
+                table[full][v - 1](row, row_bytes, y, y_stride, blocks, output + b * rows + r, rows);
+            }
+            r += full ? TERN_TILE_R : 1;
+        }
+    }
+    return 1;
+}
