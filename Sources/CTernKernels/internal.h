@@ -17,6 +17,15 @@ _Static_assert(sizeof(tern_block_q4_1) == 20, "q4_1 block must match ggml");
 _Static_assert(sizeof(tern_block_q8_0) == 34, "q8_0 block must match ggml");
 _Static_assert(sizeof(tern_block_q8_1) == 36, "q8_1 block must match ggml");
 
+// Ternary blocks (values are code - 1 in {-1, 0, 1}, times d). tq1_0 and tq2_0
+// are ggml's 256-value blocks; t2_64 is Tern's own (ternary.h has the layouts).
+typedef struct { uint8_t qs[48]; uint8_t qh[4]; uint16_t d; } tern_block_tq1_0;  // 1.6875 bits/weight: base-3 trits
+typedef struct { uint8_t qs[64]; uint16_t d; } tern_block_tq2_0;                 // 2.0625 bits/weight: 2-bit codes
+typedef struct { uint16_t d; uint8_t qs[16]; } tern_block_t2_64;                 // 2.25 bits/weight: 2-bit codes
+_Static_assert(sizeof(tern_block_tq1_0) == 54, "tq1_0 block must match ggml");
+_Static_assert(sizeof(tern_block_tq2_0) == 66, "tq2_0 block must match ggml");
+_Static_assert(sizeof(tern_block_t2_64) == 18, "t2_64 block is 18 bytes");
+
 // One prepared activation block: 32 values quantized like ggml's
 // quantize_row_q8_0/q8_1 reference, with the scales already in f32 so the dot
 // product never converts them. `d` is the f16-rounded scale (as ggml stores it).
@@ -24,6 +33,7 @@ _Static_assert(sizeof(tern_block_q8_1) == 36, "q8_1 block must match ggml");
 //   q4_1: f16-rounded d_unrounded * sum(q)   (ggml's block_q8_1.s)
 //   q4_0: -8 * d * sum(q)                    (folds q4_0's -8 offset out of the int loop)
 //   q8_0: 0
+//   tq1_0, tq2_0, t2_64: see ternary.h (d shared per weight block, s carries -d * sum(q))
 // 40 bytes, so qs stays 8-byte aligned in a packed array.
 typedef struct { float d; float s; int8_t qs[32]; } tern_act_block;
 _Static_assert(sizeof(tern_act_block) == 40, "prepared block is 40 bytes");
@@ -92,6 +102,8 @@ void tern_portable_attend_f16(const float *query, const uint16_t *keys, const ui
 void tern_portable_multiply_rows(int format, const void *weights, int64_t rows, int64_t columns,
                                  int64_t row_begin, int64_t row_end, const void *activations,
                                  int64_t batch, float *output);
+
+#include "ternary.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 void tern_avx2_prepare(int format, const float *input, int64_t columns, void *prepared);

@@ -83,6 +83,10 @@ TERN_DOT_FLOAT_X4(dot_bf16_x4, uint16_t, load_bf16x8, tern_bfloat_to_float)
 // output[b * rows + r] for rows [r0, r1) and vectors [b0, b0 + 4).
 static void rows_x4(int format, const uint8_t *weights, size_t row_bytes, int64_t rows, int64_t columns,
                     int64_t r0, int64_t r1, const void *activations, size_t act_bytes, int64_t b0, float *output) {
+    if (tern_is_ternary(format)) {
+        ternary_rows_x4(format, weights, row_bytes, rows, columns, r0, r1, activations, act_bytes, b0, output);
+        return;
+    }
     const int64_t blocks = columns / 32;
     const float *xf = (const float *)activations + b0 * columns;
     const tern_act_block *xq = (const tern_act_block *)((const uint8_t *)activations + (size_t)b0 * act_bytes);
@@ -131,6 +135,10 @@ static inline __attribute__((always_inline)) void dot_q4_2rows(const uint8_t *ro
 // output[b * rows + r] for rows [r0, r1) and one vector b.
 static void rows_x1(int format, const uint8_t *weights, size_t row_bytes, int64_t rows, int64_t columns,
                     int64_t r0, int64_t r1, const void *activations, size_t act_bytes, int64_t b, float *output) {
+    if (tern_is_ternary(format)) {
+        ternary_rows_x1(format, weights, row_bytes, rows, columns, r0, r1, activations, act_bytes, b, output);
+        return;
+    }
     const int64_t blocks = columns / 32;
     const float *xf = (const float *)activations + b * columns;
     const tern_act_block *xq = (const tern_act_block *)((const uint8_t *)activations + (size_t)b * act_bytes);

@@ -6,6 +6,7 @@ extension ReferenceKernels {
         case .f32, .f16, .bf16: .f32
         case .q4_0, .q8_0, .q8_1: .q8_0
         case .q4_1: .q8_1
+        case .tq1_0, .tq2_0, .t2_64: .q8_0  // grouped per weight block: ternaryDot
         }
     }
 
@@ -21,6 +22,7 @@ extension ReferenceKernels {
     public static func dot(format: WeightFormat, row: UnsafeRawPointer, activations: UnsafePointer<Float>, count: Int)
         -> Float
     {
+        if format.isTernary { return ternaryDot(format: format, row: row, activations: activations, count: count) }
         let activationFormat = activationFormat(for: format)
         if activationFormat == .f32 {
             let w = UnsafeMutablePointer<Float>.allocate(capacity: count)
@@ -66,6 +68,8 @@ extension ReferenceKernels {
                 sum += Float(sumi) * dxdy
             case .f32, .f16, .bf16:
                 preconditionFailure("float formats return above")
+            case .tq1_0, .tq2_0, .t2_64:
+                preconditionFailure("ternary formats return above")
             }
         }
         return sum

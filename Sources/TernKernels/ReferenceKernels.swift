@@ -8,6 +8,7 @@
 /// - q4_1 (20 bytes): d, m, then 16 bytes of nibbles as q4_0; value = q · d + m.
 /// - q8_0 (34 bytes): d, then 32 int8; value = q · d.
 /// - q8_1 (36 bytes): d, s = d · Σq, then 32 int8; value = q · d.
+/// - tq1_0, tq2_0, t2_64: ternary codes times a block scale (ReferenceKernels+Ternary.swift).
 public enum ReferenceKernels {
     /// Expands `count` values in `format` at `source` to f32.
     /// - Parameters:
@@ -44,6 +45,7 @@ public enum ReferenceKernels {
                 let d = half(block, 0)
                 let offset = format == .q8_0 ? 2 : 4
                 for j in 0..<32 { y[j] = Float(block.load(fromByteOffset: offset + j, as: Int8.self)) * d }
+            case .tq1_0, .tq2_0, .t2_64: dequantizeTernaryBlock(format: format, block, y)
             }
         }
     }
@@ -74,6 +76,8 @@ public enum ReferenceKernels {
                 let (d, sum) = quantizeBlockQ8(x, block + 4)
                 block.storeBytes(of: Half.f32ToF16(d), as: UInt16.self)
                 block.storeBytes(of: Half.f32ToF16(Float(sum) * d), toByteOffset: 2, as: UInt16.self)
+            case .tq1_0, .tq2_0: quantizeBlockTQ(format: format, x, block)
+            case .t2_64: quantizeBlockT2(x, block)
             }
         }
     }

@@ -2,7 +2,9 @@
 ///
 /// A format packs `blockSize` consecutive values of a row into `bytesPerBlock`
 /// bytes. The layouts are ggml's exactly, so GGUF files move between Tern and
-/// llama.cpp unchanged. Rows must hold a whole number of blocks.
+/// llama.cpp unchanged, except for Tern's own formats (ids from 0x7400 up, which
+/// ggml does not use): files holding those load in Tern only. Rows must hold a
+/// whole number of blocks.
 public enum WeightFormat: UInt32, Sendable, CaseIterable, CustomStringConvertible {
     case f32 = 0
     case f16 = 1
@@ -11,12 +13,19 @@ public enum WeightFormat: UInt32, Sendable, CaseIterable, CustomStringConvertibl
     case q8_0 = 8  // 8.5 bits/weight: f16 scale + 32 × int8
     case q8_1 = 9  // 9.0 bits/weight: f16 scale, f16 scale×sum + 32 × int8 (activations)
     case bf16 = 30
+    case tq1_0 = 34  // 1.6875 bits/weight: 256 ternary values as base-3 digits + f16 scale
+    case tq2_0 = 35  // 2.0625 bits/weight: 256 × 2-bit ternary codes + f16 scale
+    /// Tern-only ternary format for rows that are multiples of 64, not 256: 2.25
+    /// bits/weight, f16 scale + 64 × 2-bit codes (ReferenceKernels+Ternary.swift).
+    case t2_64 = 0x7400
 
     /// Number of values in one block.
     public var blockSize: Int {
         switch self {
         case .f32, .f16, .bf16: 1
         case .q4_0, .q4_1, .q8_0, .q8_1: 32
+        case .tq1_0, .tq2_0: 256
+        case .t2_64: 64
         }
     }
 
@@ -29,6 +38,9 @@ public enum WeightFormat: UInt32, Sendable, CaseIterable, CustomStringConvertibl
         case .q4_1: 20
         case .q8_0: 34
         case .q8_1: 36
+        case .tq1_0: 54
+        case .tq2_0: 66
+        case .t2_64: 18
         }
     }
 
@@ -42,10 +54,16 @@ public enum WeightFormat: UInt32, Sendable, CaseIterable, CustomStringConvertibl
         case .q4_1: "q4_1"
         case .q8_0: "q8_0"
         case .q8_1: "q8_1"
+        case .tq1_0: "tq1_0"
+        case .tq2_0: "tq2_0"
+        case .t2_64: "t2_64"
         }
     }
 
     public var description: String { name }
+
+    /// Whether values are ternary codes (−1, 0, +1) times a block scale.
+    public var isTernary: Bool { self == .tq1_0 || self == .tq2_0 || self == .t2_64 }
 
     /// Bits per weight, as a figure for tables.
     public var bitsPerWeight: Double { Double(bytesPerBlock * 8) / Double(blockSize) }
