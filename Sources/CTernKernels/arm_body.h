@@ -41,9 +41,15 @@ static inline __attribute__((always_inline)) float dot_q8(const uint8_t *row, co
     return vaddvq_f32(acc);
 }
 
+#include "arm_ternary.h"
+
 void TERN_FN(multiply_rows)(int format, const void *weights, int64_t rows, int64_t columns,
                             int64_t row_begin, int64_t row_end, const void *activations,
                             int64_t batch, float *output) {
+    if (tern_is_ternary(format)) {
+        TERN_FN(ternary_multiply_rows)(format, weights, rows, columns, row_begin, row_end, activations, batch, output);
+        return;
+    }
     const size_t row_bytes = tern_row_bytes(format, columns);
     const size_t act_blocks = tern_portable_prepared_bytes(format, columns) / sizeof(tern_act_block);
     const int64_t blocks = columns / 32;
