@@ -136,6 +136,43 @@ static inline __attribute__((always_inline)) float dot_ternary(const int format,
     return hsum8(_mm256_add_ps(acc0, acc1)) + _mm_cvtss_f32(_mm_movehdup_ps(_mm_add_ps(off0, off1)));
 }
 
+// Two adjacent rows against one vector, for short rows (as dot_q4_2rows): the
+// rows share the loop, the activation loads, the scale conversion and the final
+// reductions.
+static inline __attribute__((always_inline)) void dot_ternary_2rows(const int format, const uint8_t *row,
+                                                                    size_t row_bytes, const tern_act_block *y,
+                                                                    int64_t blocks, float *out) {
+    const size_t bytes = tern_ternary_block_bytes(format);
+    const size_t scale = ternary_scale_offset(format);
+    const int nc = ternary_registers(format);
+    const __m256i lane2 = _mm256_set1_epi32(2);
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    __m128 off = _mm_setzero_ps();
+    __m256i c[8];
+    for (int64_t i = 0; i < blocks; i++, row += bytes, y += nc) {
+        prefetch_ahead(row + row_bytes);
+        ternary_codes(format, row, c);
+        const __m256i s0 = ternary_block_sum(format, c, y);
+        ternary_codes(format, row + row_bytes, c);
+        const __m256i s1 = ternary_block_sum(format, c, y);
+        // (dw0, dw1) times (d, s): p = (dw0 d, dw0 s, dw1 d, dw1 s).
+        const __m128i halves = _mm_insert_epi16(_mm_cvtsi32_si128(tern_load_u16(row + scale)),
+                                                tern_load_u16(row + row_bytes + scale), 1);
+        const __m128 dw = _mm_cvtph_ps(halves);
+        const __m128 ys = _mm_castsi128_ps(_mm_loadl_epi64((const __m128i *)&y->d));
+        const __m128 p = _mm_mul_ps(_mm_unpacklo_ps(dw, dw), _mm_movelh_ps(ys, ys));
+        off = _mm_add_ps(off, p);
+        const __m256 p8 = _mm256_castps128_ps256(p);
+        acc0 = _mm256_fmadd_ps(_mm256_broadcastss_ps(p), _mm256_cvtepi32_ps(s0), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(p8, lane2), _mm256_cvtepi32_ps(s1), acc1);
+    }
+    __m256 pair = _mm256_hadd_ps(acc0, acc1);  // per 128-bit lane: r0 r0 r1 r1
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(pair), _mm256_extractf128_ps(pair, 1));
+    s = _mm_hadd_ps(s, s);  // r0 r1 r0 r1
+    out[0] = _mm_cvtss_f32(s) + _mm_cvtss_f32(_mm_movehdup_ps(off));
+    out[1] = _mm_cvtss_f32(_mm_movehdup_ps(s)) + _mm_cvtss_f32(_mm_shuffle_ps(off, off, 3));
+}
+
 // One row against four vectors: each block's codes are expanded once.
 static inline __attribute__((always_inline)) void dot_ternary_x4(const int format, const uint8_t *row,
                                                                  const tern_act_block *y, size_t y_stride,
@@ -162,6 +199,11 @@ static inline __attribute__((always_inline)) void dot_ternary_x4(const int forma
     for (int v = 0; v < 4; v++) out[v * out_stride] = hsum8(acc[v]) + _mm_cvtss_f32(_mm_movehdup_ps(off[v]));
 }
 
+// Rows up to this many bytes go two at a time (TERN_SHORT_ROW explains the limit).
+#ifndef TERN_TERNARY_SHORT_ROW
+#define TERN_TERNARY_SHORT_ROW 512
+#endif
+
 // output[b * rows + r] for rows [r0, r1) and one vector b.
 static void ternary_rows_x1(int format, const uint8_t *weights, size_t row_bytes, int64_t rows, int64_t columns,
                             int64_t r0, int64_t r1, const void *activations, size_t act_bytes, int64_t b,
@@ -169,6 +211,16 @@ static void ternary_rows_x1(int format, const uint8_t *weights, size_t row_bytes
     const int64_t blocks = columns / tern_ternary_block_values(format);
     const tern_act_block *y = (const tern_act_block *)((const uint8_t *)activations + (size_t)b * act_bytes);
     float *out = output + b * rows;
+    if (row_bytes <= TERN_TERNARY_SHORT_ROW) {
+        for (; r0 + 2 <= r1; r0 += 2) {
+            const uint8_t *row = weights + (size_t)r0 * row_bytes;
+            switch (format) {
+            case TERN_TQ1_0: dot_ternary_2rows(TERN_TQ1_0, row, row_bytes, y, blocks, out + r0); break;
+            case TERN_TQ2_0: dot_ternary_2rows(TERN_TQ2_0, row, row_bytes, y, blocks, out + r0); break;
+            default: dot_ternary_2rows(TERN_T2_64, row, row_bytes, y, blocks, out + r0); break;
+            }
+        }
+    }
     for (int64_t r = r0; r < r1; r++) {
         const uint8_t *row = weights + (size_t)r * row_bytes;
         switch (format) {
