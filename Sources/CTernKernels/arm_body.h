@@ -42,12 +42,17 @@ static inline __attribute__((always_inline)) float dot_q8(const uint8_t *row, co
 }
 
 #include "arm_fp4.h"
+#include "arm_ternary.h"
 
 void TERN_FN(multiply_rows)(int format, const void *weights, int64_t rows, int64_t columns,
                             int64_t row_begin, int64_t row_end, const void *activations,
                             int64_t batch, float *output) {
     if (format == TERN_MXFP4 || format == TERN_NVFP4) {
         TERN_FN(fp4_multiply_rows)(format, weights, rows, columns, row_begin, row_end, activations, batch, output);
+        return;
+    }
+    if (tern_is_ternary(format)) {
+        TERN_FN(ternary_multiply_rows)(format, weights, rows, columns, row_begin, row_end, activations, batch, output);
         return;
     }
     const size_t row_bytes = tern_row_bytes(format, columns);

@@ -20,6 +20,7 @@ static int64_t segment_offset(int format, int64_t column) {
     case TERN_Q8_0: return column / 32 * 34;
     case TERN_MXFP4: return column / 32 * 17;
     case TERN_NVFP4: return column / 64 * 36;
+    case TERN_TQ1_0: case TERN_TQ2_0: case TERN_T2_64: return (int64_t)tern_row_bytes(format, column);
     default: return column / 32 * 36;  // q8_1
     }
 }

@@ -22,6 +22,14 @@ typedef struct { uint8_t e; uint8_t qs[16]; } tern_block_mxfp4;          // 4.25
 typedef struct { uint8_t d[4]; uint8_t qs[32]; } tern_block_nvfp4;       // 4.5 bits/weight: 64 codes, UE4M3 per 16
 _Static_assert(sizeof(tern_block_mxfp4) == 17, "mxfp4 block must match ggml");
 _Static_assert(sizeof(tern_block_nvfp4) == 36, "nvfp4 block must match ggml");
+// Ternary blocks (values are code - 1 in {-1, 0, 1}, times d). tq1_0 and tq2_0
+// are ggml's 256-value blocks; t2_64 is Tern's own (ternary.h has the layouts).
+typedef struct { uint8_t qs[48]; uint8_t qh[4]; uint16_t d; } tern_block_tq1_0;  // 1.6875 bits/weight: base-3 trits
+typedef struct { uint8_t qs[64]; uint16_t d; } tern_block_tq2_0;                 // 2.0625 bits/weight: 2-bit codes
+typedef struct { uint16_t d; uint8_t qs[16]; } tern_block_t2_64;                 // 2.25 bits/weight: 2-bit codes
+_Static_assert(sizeof(tern_block_tq1_0) == 54, "tq1_0 block must match ggml");
+_Static_assert(sizeof(tern_block_tq2_0) == 66, "tq2_0 block must match ggml");
+_Static_assert(sizeof(tern_block_t2_64) == 18, "t2_64 block is 18 bytes");
 
 // One prepared activation block: 32 values quantized like ggml's
 // quantize_row_q8_0/q8_1 reference, with the scales already in f32 so the dot
@@ -31,6 +39,7 @@ _Static_assert(sizeof(tern_block_nvfp4) == 36, "nvfp4 block must match ggml");
 //   q4_0: -8 * d * sum(q)                    (folds q4_0's -8 offset out of the int loop)
 //   mxfp4: -12 * d * sum(q)                  (x86 dots values + 12; this takes the excess out)
 //   q8_0: 0
+//   tq1_0, tq2_0, t2_64: see ternary.h (d shared per weight block, s carries -d * sum(q))
 // 40 bytes, so qs stays 8-byte aligned in a packed array.
 typedef struct { float d; float s; int8_t qs[32]; } tern_act_block;
 _Static_assert(sizeof(tern_act_block) == 40, "prepared block is 40 bytes");
@@ -112,6 +121,7 @@ void tern_fp4_dequantize_row(int format, const void *source, float *destination,
 void tern_fp4_portable_multiply_rows(int format, const void *weights, int64_t rows, int64_t columns,
                                      int64_t row_begin, int64_t row_end, const void *activations,
                                      int64_t batch, float *output);
+#include "ternary.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 void tern_avx2_prepare(int format, const float *input, int64_t columns, void *prepared);

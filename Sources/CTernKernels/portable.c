@@ -19,6 +19,8 @@ size_t tern_row_bytes(int format, int64_t columns) {
     case TERN_Q8_1: return (size_t)(columns / 32) * sizeof(tern_block_q8_1);
     case TERN_MXFP4: return (size_t)(columns / 32) * sizeof(tern_block_mxfp4);
     case TERN_NVFP4: return (size_t)(columns / 64) * sizeof(tern_block_nvfp4);
+    case TERN_TQ1_0: case TERN_TQ2_0: case TERN_T2_64:
+        return (size_t)(columns / tern_ternary_block_values(format)) * tern_ternary_block_bytes(format);
     default: return 0;
     }
 }
@@ -129,6 +131,7 @@ void tern_portable_quantize_row(int format, const float *x, void *y, int64_t cou
     case TERN_Q8_0: quantize_q8_0(x, y, count / 32); break;
     case TERN_Q8_1: quantize_q8_1(x, y, count / 32); break;
     case TERN_MXFP4: case TERN_NVFP4: tern_fp4_quantize_row(format, x, y, count); break;
+    case TERN_TQ1_0: case TERN_TQ2_0: case TERN_T2_64: tern_ternary_quantize_row(format, x, y, count); break;
     default: break;
     }
 }
@@ -180,6 +183,7 @@ void tern_portable_dequantize_row(int format, const void *x, float *y, int64_t c
         }
         break;
     case TERN_MXFP4: case TERN_NVFP4: tern_fp4_dequantize_row(format, x, y, count); break;
+    case TERN_TQ1_0: case TERN_TQ2_0: case TERN_T2_64: tern_ternary_dequantize_row(format, x, y, count); break;
     default: break;
     }
 }
@@ -198,6 +202,10 @@ size_t tern_portable_prepared_bytes(int format, int64_t columns) {
 
 void tern_portable_prepare(int format, const float *x, int64_t columns, void *prepared) {
     if (is_float_format(format)) return;
+    if (tern_is_ternary(format)) {
+        tern_ternary_prepare(format, x, columns, prepared);
+        return;
+    }
     tern_act_block *y = prepared;
     for (int64_t i = 0; i < columns / 32; i++, x += 32) {
         int sum;
@@ -267,6 +275,10 @@ void tern_portable_multiply_rows(int format, const void *weights, int64_t rows, 
                                  int64_t batch, float *output) {
     if (format == TERN_MXFP4 || format == TERN_NVFP4) {
         tern_fp4_portable_multiply_rows(format, weights, rows, columns, row_begin, row_end, activations, batch, output);
+        return;
+    }
+    if (tern_is_ternary(format)) {
+        tern_ternary_portable_multiply_rows(format, weights, rows, columns, row_begin, row_end, activations, batch, output);
         return;
     }
     const size_t row_bytes = tern_row_bytes(format, columns);

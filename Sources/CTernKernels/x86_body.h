@@ -58,10 +58,16 @@ static inline __m256i unpack_nibbles(const uint8_t *qs) {
     return _mm256_and_si256(shifted, _mm256_set1_epi8(0x0f));
 }
 
+#include "x86_ternary.h"
+
 // MARK: - Activation preparation
 
 void TERN_FN(prepare)(int format, const float *x, int64_t columns, void *prepared) {
     if (format == TERN_F32 || format == TERN_F16 || format == TERN_BF16) return;
+    if (tern_is_ternary(format)) {
+        TERN_FN(ternary_prepare)(format, x, columns, prepared);
+        return;
+    }
     tern_act_block *y = prepared;
     const __m256 sign = _mm256_set1_ps(-0.0f);
     const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);

@@ -87,6 +87,10 @@ static void rows_x4(int format, const uint8_t *weights, size_t row_bytes, int64_
         fp4_rows_x4(format, weights, row_bytes, rows, columns, r0, r1, activations, act_bytes, b0, output);
         return;
     }
+    if (tern_is_ternary(format)) {
+        ternary_rows_x4(format, weights, row_bytes, rows, columns, r0, r1, activations, act_bytes, b0, output);
+        return;
+    }
     const int64_t blocks = columns / 32;
     const float *xf = (const float *)activations + b0 * columns;
     const tern_act_block *xq = (const tern_act_block *)((const uint8_t *)activations + (size_t)b0 * act_bytes);
@@ -137,6 +141,10 @@ static void rows_x1(int format, const uint8_t *weights, size_t row_bytes, int64_
                     int64_t r0, int64_t r1, const void *activations, size_t act_bytes, int64_t b, float *output) {
     if (format == TERN_MXFP4 || format == TERN_NVFP4) {
         fp4_rows_x1(format, weights, row_bytes, rows, columns, r0, r1, activations, act_bytes, b, output);
+        return;
+    }
+    if (tern_is_ternary(format)) {
+        ternary_rows_x1(format, weights, row_bytes, rows, columns, r0, r1, activations, act_bytes, b, output);
         return;
     }
     const int64_t blocks = columns / 32;

@@ -7,6 +7,7 @@ extension ReferenceKernels {
         case .q4_0, .q8_0, .q8_1: .q8_0
         case .mxfp4, .nvfp4: .q8_0
         case .q4_1: .q8_1
+        case .tq1_0, .tq2_0, .t2_64: .q8_0  // grouped per weight block: ternaryDot
         }
     }
 
@@ -22,6 +23,7 @@ extension ReferenceKernels {
     public static func dot(format: WeightFormat, row: UnsafeRawPointer, activations: UnsafePointer<Float>, count: Int)
         -> Float
     {
+        if format.isTernary { return ternaryDot(format: format, row: row, activations: activations, count: count) }
         let activationFormat = activationFormat(for: format)
         if activationFormat == .f32 {
             let w = UnsafeMutablePointer<Float>.allocate(capacity: count)
@@ -70,6 +72,8 @@ extension ReferenceKernels {
                 preconditionFailure("float formats return above")
             case .mxfp4, .nvfp4:
                 preconditionFailure("FP4 formats return above")
+            case .tq1_0, .tq2_0, .t2_64:
+                preconditionFailure("ternary formats return above")
             }
         }
         return sum

@@ -9,6 +9,7 @@
 /// - q8_0 (34 bytes): d, then 32 int8; value = q · d.
 /// - q8_1 (36 bytes): d, s = d · Σq, then 32 int8; value = q · d.
 /// - mxfp4, nvfp4: FP4 codes with power-of-two or UE4M3 scales (ReferenceKernels+FP4.swift).
+/// - tq1_0, tq2_0, t2_64: ternary codes times a block scale (ReferenceKernels+Ternary.swift).
 public enum ReferenceKernels {
     /// Expands `count` values in `format` at `source` to f32.
     /// - Parameters:
@@ -47,6 +48,7 @@ public enum ReferenceKernels {
                 for j in 0..<32 { y[j] = Float(block.load(fromByteOffset: offset + j, as: Int8.self)) * d }
             case .mxfp4: dequantizeBlockMXFP4(block, y)
             case .nvfp4: dequantizeBlockNVFP4(block, y)
+            case .tq1_0, .tq2_0, .t2_64: dequantizeTernaryBlock(format: format, block, y)
             }
         }
     }
@@ -79,6 +81,8 @@ public enum ReferenceKernels {
                 block.storeBytes(of: Half.f32ToF16(Float(sum) * d), toByteOffset: 2, as: UInt16.self)
             case .mxfp4: quantizeBlockMXFP4(x, block)
             case .nvfp4: quantizeBlockNVFP4(x, block)
+            case .tq1_0, .tq2_0: quantizeBlockTQ(format: format, x, block)
+            case .t2_64: quantizeBlockT2(x, block)
             }
         }
     }

@@ -2,7 +2,9 @@
 ///
 /// A format packs `blockSize` consecutive values of a row into `bytesPerBlock`
 /// bytes. The layouts are ggml's exactly, so GGUF files move between Tern and
-/// llama.cpp unchanged. Rows must hold a whole number of blocks.
+/// llama.cpp unchanged, except for Tern's own formats (ids from 0x7400 up, which
+/// ggml does not use): files holding those load in Tern only. Rows must hold a
+/// whole number of blocks.
 public enum WeightFormat: UInt32, Sendable, CaseIterable, CustomStringConvertible {
     case f32 = 0
     case f16 = 1
@@ -13,6 +15,11 @@ public enum WeightFormat: UInt32, Sendable, CaseIterable, CustomStringConvertibl
     case bf16 = 30
     case mxfp4 = 39  // 4.25 bits/weight: E8M0 scale + 32 × 4-bit E2M1
     case nvfp4 = 40  // 4.5 bits/weight: 4 UE4M3 scales (one per 16) + 64 × 4-bit E2M1
+    case tq1_0 = 34  // 1.6875 bits/weight: 256 ternary values as base-3 digits + f16 scale
+    case tq2_0 = 35  // 2.0625 bits/weight: 256 × 2-bit ternary codes + f16 scale
+    /// Tern-only ternary format for rows that are multiples of 64, not 256: 2.25
+    /// bits/weight, f16 scale + 64 × 2-bit codes (ReferenceKernels+Ternary.swift).
+    case t2_64 = 0x7400
 
     /// Number of values in one block.
     public var blockSize: Int {
@@ -21,6 +28,8 @@ public enum WeightFormat: UInt32, Sendable, CaseIterable, CustomStringConvertibl
         case .q4_0, .q4_1, .q8_0, .q8_1: 32
         case .mxfp4: 32
         case .nvfp4: 64
+        case .tq1_0, .tq2_0: 256
+        case .t2_64: 64
         }
     }
 
@@ -35,6 +44,9 @@ public enum WeightFormat: UInt32, Sendable, CaseIterable, CustomStringConvertibl
         case .q8_1: 36
         case .mxfp4: 17
         case .nvfp4: 36
+        case .tq1_0: 54
+        case .tq2_0: 66
+        case .t2_64: 18
         }
     }
 
@@ -50,10 +62,16 @@ public enum WeightFormat: UInt32, Sendable, CaseIterable, CustomStringConvertibl
         case .q8_1: "q8_1"
         case .mxfp4: "mxfp4"
         case .nvfp4: "nvfp4"
+        case .tq1_0: "tq1_0"
+        case .tq2_0: "tq2_0"
+        case .t2_64: "t2_64"
         }
     }
 
     public var description: String { name }
+
+    /// Whether values are ternary codes (−1, 0, +1) times a block scale.
+    public var isTernary: Bool { self == .tq1_0 || self == .tq2_0 || self == .t2_64 }
 
     /// Bits per weight, as a figure for tables.
     public var bitsPerWeight: Double { Double(bytesPerBlock * 8) / Double(blockSize) }

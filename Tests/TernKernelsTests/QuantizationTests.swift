@@ -76,7 +76,7 @@ struct QuantizationTests {
 
     @Test("The fast quantizer writes the reference's bytes", arguments: WeightFormat.allCases)
     func fastQuantizeMatchesReference(format: WeightFormat) throws {
-        let count = 32 * 12
+        let count = 32 * 24  // whole blocks of every format (ternary ones hold 64 or 256)
         var values = TestData.floats(count, seed: 5)
         values[40] = 0.5 / 127 * 3  // values on exact rounding ties
         values[64..<96] = ArraySlice(repeating: 0, count: 32)  // an all-zero block

@@ -4,7 +4,8 @@
 //
 // Formats are identified by ggml's type ids (WeightFormat.rawValue in Swift):
 // f32 = 0, f16 = 1, q4_0 = 2, q4_1 = 3, q8_0 = 8, q8_1 = 9, bf16 = 30,
-// mxfp4 = 39, nvfp4 = 40.
+// mxfp4 = 39, nvfp4 = 40, tq1_0 = 34, tq2_0 = 35. Tern's own formats take ids from
+// 0x7400 up, which ggml does not use: files holding them are Tern-only.
 #ifndef TERN_KERNELS_H
 #define TERN_KERNELS_H
 
@@ -25,6 +26,9 @@ enum {
     TERN_BF16 = 30,
     TERN_MXFP4 = 39,
     TERN_NVFP4 = 40,
+    TERN_TQ1_0 = 34,
+    TERN_TQ2_0 = 35,
+    TERN_T2_64 = 0x7400,  // Tern-only ternary format, block of 64 (ternary.h)
 };
 
 /// One implementation of the kernels (portable C, AVX2, AVX-512 VNNI, NEON...).

@@ -61,6 +61,8 @@ public struct GGMLType: Sendable, Equatable, CustomStringConvertible {
             GGMLType(34, "tq1_0", 256, 54), GGMLType(35, "tq2_0", 256, 66),
             GGMLType(39, "mxfp4", 32, 17), GGMLType(40, "nvfp4", 64, 36),
             GGMLType(41, "q1_0", 128, 18), GGMLType(42, "q2_0", 64, 18),
+            // Tern-only (ids ggml does not use): see WeightFormat.
+            GGMLType(0x7400, "t2_64", 64, 18),
         ]
         return Dictionary(uniqueKeysWithValues: entries.map { ($0.id, $0) })
     }()

@@ -55,11 +55,13 @@ struct LlamaCppQuantizeTests {
     }
 
     @Test("q8_0 --pure: byte-identical, and the file still generates llama.cpp's first greedy tokens")
-    func q8Generates() throws {
+    func q8Generates() async throws {
         let directory = try TemporaryDirectory()
         let path = try quantizeAndCompare(.q8_0, in: directory)
         let loaded = try LoadedModel(path: path)
-        let generator = Generator(model: loaded.model, tokenizer: loaded.tokenizer, contextSize: 64, threadCount: 2)
+        let engine = try LLMEngine(
+            model: loaded, modelName: "q8_0", chatTemplate: .chatml,
+            configuration: EngineConfiguration(contextLength: 64, maxSequences: 1, threadCount: 2))
         var compared = 0
         for reference in try GreedyReference.all() {
             // The reference ran on Q4_1; requantizing to q8_0 moves logits by a few tenths,
@@ -67,8 +69,11 @@ struct LlamaCppQuantizeTests {
             let count = reference.steps.firstIndex { $0.margin < 0.5 } ?? reference.steps.count
             var params = SamplingParams.greedy
             params.maxTokens = max(count, 1)
-            let stats = try generator.generate(prompt: reference.promptTokens, params: params) { _ in true }
-            #expect(Array(stats.tokens.prefix(count)) == Array(reference.generatedTokens.prefix(count)), "\(reference.prompt)")
+            var tokens: [Int] = []
+            for await event in try engine.submit(GenerationRequest(promptTokens: reference.promptTokens, params: params)) {
+                if case let .token(t) = event { tokens.append(t.token) }
+            }
+            #expect(Array(tokens.prefix(count)) == Array(reference.generatedTokens.prefix(count)), "\(reference.prompt)")
             compared += count
         }
         #expect(compared >= 5)
