@@ -156,7 +156,10 @@ def main():
     if args.test in ("concurrency", "both"):
         report["concurrency"] = concurrency_test(args, model)
     if args.test in ("prefix", "both"):
-        report["prefix"] = prefix_test(args, model)
+        try:
+            report["prefix"] = prefix_test(args, model)
+        except RuntimeError as e:  # e.g. a per-slot context too small for the shared prefix
+            report["prefix"] = {"error": str(e)}
     print(json.dumps(report, indent=2))
 
 

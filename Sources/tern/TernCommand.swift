@@ -1,7 +1,7 @@
 import ArgumentParser
 
 @main
-struct TernCommand: ParsableCommand {
+struct TernCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tern",
         abstract: "Run and compress large language models on ordinary CPUs.",
@@ -11,7 +11,7 @@ struct TernCommand: ParsableCommand {
             """,
         subcommands: [
             GenerateCommand.self, ChatCommand.self, EvalCommand.self, BenchCommand.self, InspectCommand.self,
-            PullCommand.self, QuantizeCommand.self,
+            PullCommand.self, QuantizeCommand.self, ServeCommand.self,
         ]
     )
 }
