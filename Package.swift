@@ -6,11 +6,15 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "Tern", targets: ["Tern"]),
+        .library(name: "TernServer", targets: ["TernServer"]),
         .executable(name: "tern", targets: ["tern"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // The hot inner loops only; see DESIGN.md for why this is C.
@@ -22,12 +26,29 @@ let package = Package(
             // Botchan (Natsume Soseki, Project Gutenberg, public domain): the default perplexity corpus.
             resources: [.copy("Resources/botchan.txt")]
         ),
+        .target(
+            name: "TernServer",
+            dependencies: [
+                "Tern",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "tern",
             dependencies: ["Tern", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "TernKernelsTests", dependencies: ["TernKernels"]),
         .testTarget(name: "TernTests", dependencies: ["Tern"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "TernServerTests",
+            dependencies: [
+                "TernServer", "Tern",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
         .testTarget(name: "ternTests", dependencies: ["tern", "Tern"]),
     ]
 )

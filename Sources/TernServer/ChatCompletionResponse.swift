@@ -1,0 +1,134 @@
+/// A whole chat completion (`object: "chat.completion"`).
+struct ChatCompletion: Encodable {
+    let id: String
+    let object = "chat.completion"
+    let created: Int
+    let model: String
+    let choices: [Choice]
+    let usage: Usage
+
+    struct Choice: Encodable {
+        let index: Int
+        let content: String
+        let logprobs: ChatLogprobs?
+        let finishReason: String
+
+        enum CodingKeys: String, CodingKey {
+            case index, message, logprobs
+            case finishReason = "finish_reason"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(index, forKey: .index)
+            try c.encode(AssistantMessage(content: content), forKey: .message)
+            try c.encodeNullable(logprobs, forKey: .logprobs)
+            try c.encode(finishReason, forKey: .finishReason)
+        }
+    }
+
+    struct AssistantMessage: Encodable {
+        let content: String
+        enum CodingKeys: String, CodingKey { case role, content, refusal }
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode("assistant", forKey: .role)
+            try c.encode(content, forKey: .content)
+            try c.encodeNil(forKey: .refusal)
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, object, created, model, choices, usage
+        case systemFingerprint = "system_fingerprint"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(object, forKey: .object)
+        try c.encode(created, forKey: .created)
+        try c.encode(model, forKey: .model)
+        try c.encode(choices, forKey: .choices)
+        try c.encode(usage, forKey: .usage)
+        try c.encodeNil(forKey: .systemFingerprint)
+    }
+}
+
+/// One server-sent event of a streamed chat completion (`object: "chat.completion.chunk"`).
+struct ChatCompletionChunk: Encodable {
+    let id: String
+    let object = "chat.completion.chunk"
+    let created: Int
+    let model: String
+    let choices: [Choice]
+    /// Only on the final usage chunk (`stream_options.include_usage`), whose `choices` is empty.
+    var usage: Usage?
+
+    struct Choice: Encodable {
+        let index: Int
+        /// The first chunk of each choice names the role; the rest carry only text.
+        var role: String?
+        var content: String?
+        var logprobs: ChatLogprobs?
+        var finishReason: String?
+
+        enum CodingKeys: String, CodingKey {
+            case index, delta, logprobs
+            case finishReason = "finish_reason"
+        }
+        enum DeltaKeys: String, CodingKey { case role, content }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(index, forKey: .index)
+            var delta = c.nestedContainer(keyedBy: DeltaKeys.self, forKey: .delta)
+            try delta.encodeIfPresent(role, forKey: .role)
+            try delta.encodeIfPresent(content, forKey: .content)
+            try c.encodeNullable(logprobs, forKey: .logprobs)
+            try c.encodeNullable(finishReason, forKey: .finishReason)
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, object, created, model, choices, usage
+        case systemFingerprint = "system_fingerprint"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(object, forKey: .object)
+        try c.encode(created, forKey: .created)
+        try c.encode(model, forKey: .model)
+        try c.encode(choices, forKey: .choices)
+        try c.encodeIfPresent(usage, forKey: .usage)
+        try c.encodeNil(forKey: .systemFingerprint)
+    }
+}
+
+/// Chat log-probabilities: `{"content": [{token, logprob, bytes, top_logprobs}], "refusal": null}`.
+struct ChatLogprobs: Encodable {
+    var content: [Entry]
+
+    struct Entry: Encodable {
+        let token: String
+        let logprob: Float
+        let bytes: [UInt8]
+        let top_logprobs: [Alternative]
+    }
+
+    struct Alternative: Encodable {
+        let token: String
+        let logprob: Float
+        let bytes: [UInt8]
+    }
+
+    enum CodingKeys: String, CodingKey { case content, refusal }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(content, forKey: .content)
+        try c.encodeNil(forKey: .refusal)
+    }
+}
