@@ -23,12 +23,10 @@ struct GenerationGateway: Sendable {
 
     /// Starts every choice, or none: a 429 when the server is full, the engine's refusal otherwise.
     func start(_ requests: [GenerationRequest], promptParam: String) throws(APIError) -> GenerationLease {
-        let busy = APIError.from(.queueFull(waiting: 0), promptParam: promptParam, retryAfter: configuration.retryAfterSeconds)
         guard limiter.tryAcquire() else {
-            throw APIError(
-                status: busy.status,
-                message: "The server is busy: it is already generating for \(limiter.limit ?? 0) requests; retry shortly.",
-                type: busy.type, code: busy.code, retryAfter: busy.retryAfter)
+            throw .serverBusy(
+                "The server is busy: it is already generating for \(limiter.limit ?? 0) requests; retry shortly.",
+                retryAfter: configuration.retryAfterSeconds)
         }
         do {
             let streams = try GenerationRun.start(requests, on: service)

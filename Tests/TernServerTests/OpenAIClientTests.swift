@@ -10,10 +10,10 @@ import Testing
 struct OpenAIClientTests {
     static let enabled = ProcessInfo.processInfo.environment["TERN_OPENAI_CHECK"] == "1"
 
-    /// tests/openai_client_check.py at the package root.
+    /// bench/openai_client_check.py at the package root.
     static let script = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("tests/openai_client_check.py")
+        .appendingPathComponent("bench/openai_client_check.py")
 
     @Test("chat and completions, streamed and not, stop strings, seeds, n, logprobs, errors", .enabled(if: enabled))
     func officialClient() async throws {

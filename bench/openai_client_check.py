@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checks a running Tern server with the official `openai` Python client, unchanged.
 
-Usage: python3 tests/openai_client_check.py --base-url http://127.0.0.1:8080/v1 [--api-key KEY]
+Usage: python3 bench/openai_client_check.py --base-url http://127.0.0.1:8080/v1 [--api-key KEY]
 
 Works against any engine behind the server (the test fake or the real model): every check
 compares the server with itself (streamed text equals whole text, a seed repeats, a stop
