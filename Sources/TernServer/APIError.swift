@@ -42,6 +42,13 @@ public struct APIError: HTTPResponseError, Equatable {
             param: "model", code: "model_not_found")
     }
 
+    /// A 429: the client should retry after `retryAfter` seconds.
+    static func serverBusy(_ message: String, retryAfter: Int) -> APIError {
+        APIError(
+            status: .tooManyRequests, message: message, type: "rate_limit_error", code: "rate_limit_exceeded",
+            retryAfter: retryAfter)
+    }
+
     /// The answer when a request cannot start in the engine.
     static func from(_ error: GenerationError, promptParam: String, retryAfter: Int) -> APIError {
         switch error {
@@ -51,10 +58,8 @@ public struct APIError: HTTPResponseError, Equatable {
             return .invalidRequest(
                 "This model's maximum context length is \(contextLength) tokens, but the prompt has \(tokens) tokens. Shorten the prompt.",
                 param: promptParam, code: "context_length_exceeded")
-        case .queueFull:
-            return APIError(
-                status: .tooManyRequests, message: "The server is busy: \(error) ", type: "rate_limit_error",
-                code: "rate_limit_exceeded", retryAfter: retryAfter)
+        case let .queueFull(waiting):
+            return .serverBusy("The server is busy (\(waiting) requests waiting); retry shortly.", retryAfter: retryAfter)
         case let .invalidParameters(sampling):
             return .invalidRequest(sampling.description, param: APIError.apiName(of: sampling))
         case .invalidToken:

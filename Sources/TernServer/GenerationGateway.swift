@@ -23,12 +23,10 @@ struct GenerationGateway: Sendable {
 
     /// Starts every choice, or none: a 429 when the server is full, the engine's refusal otherwise.
     func start(_ requests: [GenerationRequest], promptParam: String) throws(APIError) -> GenerationLease {
-        let busy = APIError.from(.queueFull(waiting: 0), promptParam: promptParam, retryAfter: configuration.retryAfterSeconds)
         guard limiter.tryAcquire() else {
-            throw APIError(
-                status: busy.status,
-                message: "The server is busy: it is already generating for \(limiter.limit ?? 0) requests; retry shortly.",
-                type: busy.type, code: busy.code, retryAfter: busy.retryAfter)
+            throw .serverBusy(
+                "The server is busy: it is already generating for \(limiter.limit ?? 0) requests; retry shortly.",
+                retryAfter: configuration.retryAfterSeconds)
         }
         do {
             let streams = try GenerationRun.start(requests, on: service)
@@ -43,6 +41,7 @@ struct GenerationGateway: Sendable {
     func consume(
         _ lease: GenerationLease, promptTokens: [Int], body: (ChoiceEvent) async throws -> Void
     ) async throws {
+        defer { lease.end() }
         try await GenerationRun.consume(lease.take(), promptTokens: promptTokens, timeout: configuration.requestTimeout) {
             event in
             if case let .finished(_, summary) = event { metrics.record(summary) }
@@ -51,14 +50,16 @@ struct GenerationGateway: Sendable {
     }
 
     /// A `text/event-stream` response whose events `produce` writes. When the client closes the
-    /// connection, `produce` is cancelled, which aborts its generations.
+    /// connection, `produce` is cancelled, which aborts its generations, even while no token
+    /// is being written (queued, prefilling). Watching the connection this way ends it after
+    /// the response, so the response says `Connection: close` and clients open a new one.
     static func eventStream(
         request: Request,
         produce: @escaping @Sendable (inout EventStreamWriter) async throws -> Void
     ) -> Response {
         Response(
             status: .ok,
-            headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+            headers: [.contentType: "text/event-stream", .cacheControl: "no-cache", .connection: "close"],
             body: ResponseBody { writer in
                 var events = EventStreamWriter(writer: writer)
                 try await request.body.consumeWithCancellationOnInboundClose { _ in

@@ -107,10 +107,10 @@ enum GenerationRun {
 /// is dropped without reading them (the connection closed before the body was written), they
 /// are aborted; either way the request's concurrency slot is given back.
 final class GenerationLease: @unchecked Sendable {
-    // @unchecked: `streams` is guarded by `lock`.
+    // @unchecked: `streams` and `release` are guarded by `lock`.
     private let lock = NSLock()
     private var streams: [AsyncStream<GenerationEvent>]?
-    private let release: @Sendable () -> Void
+    private var release: (@Sendable () -> Void)?
 
     init(streams: [AsyncStream<GenerationEvent>], release: @escaping @Sendable () -> Void) {
         self.streams = streams
@@ -125,9 +125,18 @@ final class GenerationLease: @unchecked Sendable {
         }
     }
 
+    /// Gives the concurrency slot back (once; later calls do nothing).
+    func end() {
+        let release = lock.withLock {
+            defer { self.release = nil }
+            return self.release
+        }
+        release?()
+    }
+
     deinit {
         if let streams { GenerationRun.abandon(streams) }
-        release()
+        end()
     }
 }
 

@@ -19,12 +19,9 @@ struct SamplingFields: Decodable {
     /// Any integer; negative seeds are taken by their bit pattern.
     var seed: Int64?
     var stop: StopSequences?
-    /// llama.cpp's and vLLM's extension: generate all `max_tokens` even past end-of-text (benchmarks).
-    var ignoreEOS: Bool?
 
     enum CodingKeys: String, CodingKey {
         case model, stream, n, temperature, seed, stop
-        case ignoreEOS = "ignore_eos"
         case streamOptions = "stream_options"
         case maxTokens = "max_tokens"
         case maxCompletionTokens = "max_completion_tokens"

@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import ServiceLifecycle
 import Tern
+import UnixSignals
 
 /// Tern's OpenAI-compatible HTTP server: `GET /v1/models`, `POST /v1/completions`,
 /// `POST /v1/chat/completions`, `GET /health` and `GET /metrics`, in front of any
@@ -87,11 +88,22 @@ public struct TernServer: Sendable {
     /// whatever still runs, and returns. Stop the engine after this returns.
     /// - Parameter onServerRunning: Called once listening, with the bound port.
     public func run(onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }) async throws {
+        try await makeServiceGroup(gracefulShutdownSignals: [.sigterm, .sigint], onServerRunning: onServerRunning).run()
+    }
+
+    /// The service group `run()` runs, for embedding the server beside other services or
+    /// shutting it down without a signal (`triggerGracefulShutdown()`).
+    /// - Parameters:
+    ///   - gracefulShutdownSignals: Signals that begin a graceful shutdown.
+    ///   - onServerRunning: Called once listening, with the bound port.
+    public func makeServiceGroup(
+        gracefulShutdownSignals: [UnixSignal], onServerRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
+    ) -> ServiceGroup {
         var group = ServiceGroupConfiguration(
-            services: [makeApplication(onServerRunning: onServerRunning)], gracefulShutdownSignals: [.sigterm, .sigint],
+            services: [makeApplication(onServerRunning: onServerRunning)], gracefulShutdownSignals: gracefulShutdownSignals,
             logger: logger)
         group.maximumGracefulShutdownDuration = configuration.shutdownDeadline
-        try await ServiceGroup(configuration: group).run()
+        return ServiceGroup(configuration: group)
     }
 }
 

@@ -125,17 +125,22 @@ struct ErrorTests {
 
     @Test("beyond maxConcurrentRequests the server itself answers 429")
     func concurrencyLimit() async throws {
-        // The timeout ends the first (stalled) request so the test can finish.
-        let configuration = try ServerConfiguration(port: 0, maxConcurrentRequests: 1, requestTimeout: .milliseconds(500))
+        let configuration = try ServerConfiguration(port: 0, maxConcurrentRequests: 1)
         let harness = try ServerHarness(script: .init(stallAfter: 1), configuration: configuration)
         let fake = harness.fake
         try await harness.run(.live) { client in
-            async let first = client.post("/v1/completions", json: #"{"prompt": "x", "stream": true}"#)
-            #expect(await fake.wait { $0.runningCount == 1 })
+            // The first request stalls on its own connection and holds the only slot.
+            let first = try RawHTTPSocket(port: try #require(client.port))
+            try first.sendJSON(path: "/v1/completions", body: #"{"prompt": "x", "stream": true}"#)
+            _ = try await first.read(until: "Hello", timeout: .seconds(5))
             let second = try await client.post("/v1/completions", json: #"{"prompt": "x"}"#)
             #expect(second.status == .tooManyRequests)
             #expect(second.headers[.retryAfter] == "1")
-            #expect(try await first.status == .ok)
+            first.close()
+            // Once the first client is gone its slot is free again.
+            #expect(await fake.wait { $0.runningCount == 0 })
+            let third = try await client.post("/v1/completions", json: #"{"prompt": "x", "max_tokens": 1}"#)
+            #expect(third.status == .ok)
         }
     }
 

@@ -16,6 +16,7 @@ struct StreamingTests {
                 json: #"{"messages": [{"role": "user", "content": "x"}], "stream": true, "stream_options": {"include_usage": true}}"#)
             #expect(response.status == .ok)
             #expect(response.headers[.contentType] == "text/event-stream")
+            #expect(response.headers[.connection] == "close")
             #expect(response.text.hasSuffix("\n\ndata: [DONE]\n\n"))
             #expect(response.events.last == "[DONE]")
             let chunks = try response.eventJSON()
@@ -113,11 +114,9 @@ struct StreamingTests {
             let port = try #require(client.port)
             let body = #"{"messages": [{"role": "user", "content": "x"}], "stream": true, "n": 2}"#
             let socket = try RawHTTPSocket(port: port)
-            try socket.send(
-                "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
-            )
+            try socket.sendJSON(path: "/v1/chat/completions", body: body)
             // Read until the stalled tokens have arrived: the request is generating now.
-            let received = try socket.read(until: "world", timeout: .seconds(5))
+            let received = try await socket.read(until: "world", timeout: .seconds(5))
             #expect(received.contains("HTTP/1.1 200"))
             #expect(fake.aborts == 0)
             socket.close()

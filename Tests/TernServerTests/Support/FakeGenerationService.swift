@@ -99,6 +99,9 @@ final class FakeGenerationService: GenerationService, @unchecked Sendable {
         let start = ContinuousClock.now
         var generated = 0
         var reason = FinishReason.length
+        // Stop strings as the engine treats them: text that may begin one is held back, and
+        // the text ends just before the first match.
+        var matcher = StopStringMatcher(stops: request.params.stop)
         for index in 0..<request.params.maxTokens {
             if let stall = script.stallAfter, index == stall {
                 while !Task.isCancelled { try? await Task.sleep(for: .milliseconds(5)) }
@@ -106,24 +109,27 @@ final class FakeGenerationService: GenerationService, @unchecked Sendable {
             }
             if script.tokenDelay > .zero { try? await Task.sleep(for: script.tokenDelay) }
             if Task.isCancelled { return }
+            generated += 1
+            let id = Self.firstTokenID + seedOffset + index
             if let end = script.endAfter, index == end {
-                generated += 1  // the end-of-generation token counts, but releases no text
+                // The end-of-generation token releases what was held back.
+                let rest = matcher.flush()
+                if !rest.isEmpty { continuation.yield(.token(GeneratedToken(token: id, text: rest))) }
                 reason = .endOfGeneration
                 break
             }
-            let word = script.words[index % script.words.count]
-            if request.params.stop.contains(where: { word.contains($0) }) {
-                reason = .stopString
-                break
-            }
-            let id = Self.firstTokenID + seedOffset + index
-            var token = GeneratedToken(token: id, text: word)
+            var (text, stopped) = matcher.append(script.words[index % script.words.count])
+            if !stopped && index == request.params.maxTokens - 1 { text += matcher.flush() }
+            var token = GeneratedToken(token: id, text: text)
             if let k = request.topLogprobs {
                 token.logprob = -0.25
                 token.topLogprobs = (0..<k).map { TokenLogprob(token: id + $0, logprob: -0.25 - Float($0)) }
             }
             continuation.yield(.token(token))
-            generated += 1
+            if stopped {
+                reason = .stopString
+                break
+            }
         }
         let elapsed = ContinuousClock.now - start
         continuation.yield(

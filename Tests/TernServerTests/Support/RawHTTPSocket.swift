@@ -52,14 +52,26 @@ final class RawHTTPSocket {
         }
     }
 
+    /// Sends a POST with a JSON body.
+    func sendJSON(path: String, body: String) throws {
+        try send(
+            "POST \(path) HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+        )
+    }
+
     /// Reads until `marker` has arrived or `timeout` passes; returns everything read.
-    func read(until marker: String, timeout: Duration) throws -> String {
+    /// Waits with `Task.sleep`, never blocking a thread of the (small) cooperative pool that
+    /// the server under test runs on too.
+    func read(until marker: String, timeout: Duration) async throws -> String {
         let deadline = ContinuousClock.now + timeout
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         while ContinuousClock.now < deadline {
             var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-            guard poll(&poller, 1, 50) > 0 else { continue }
+            guard poll(&poller, 1, 0) > 0 else {
+                try await Task.sleep(for: .milliseconds(10))
+                continue
+            }
             let count = buffer.withUnsafeMutableBytes { systemRead(descriptor, $0.baseAddress, $0.count) }
             guard count > 0 else { break }
             received += buffer[..<count]
