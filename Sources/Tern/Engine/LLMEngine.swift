@@ -69,8 +69,7 @@ public final class LLMEngine: GenerationService, @unchecked Sendable {
     /// has stopped, or after `deadline` (then requests still running are cancelled).
     public func shutdown(deadline: Duration = .seconds(30)) {
         mailbox.close()
-        let seconds = Double(deadline.components.seconds) + Double(deadline.components.attoseconds) * 1e-18
-        if stopped.wait(timeout: .now() + seconds) == .timedOut {
+        if stopped.wait(timeout: .now() + deadline.seconds) == .timedOut {
             mailbox.cancelAll()
             stopped.wait()
         }
