@@ -20,6 +20,7 @@ the `usage` the server reports.
 import argparse
 import http.client
 import json
+import math
 import random
 import statistics
 import threading
@@ -36,12 +37,14 @@ WORDS = ("time year people way day man thing woman life child world school state
 
 
 def make_prompt(rng, tokens):
-    # About 1.3 tokens per word for this vocabulary and SmolLM2's tokenizer.
-    return " ".join(rng.choice(WORDS) for _ in range(int(tokens / 1.3)))
+    # These common words are one token each (with their leading space) in SmolLM2's
+    # tokenizer: measured 1.0-1.02 tokens per word. The server's `usage` gives the real count.
+    return " ".join(rng.choice(WORDS) for _ in range(int(tokens)))
 
 
 def stream_completion(url, model, prompt, max_tokens, api_key=None):
-    """Sends one streaming completion; returns (ttft seconds, total seconds, usage dict, chunks)."""
+    """Sends one streaming completion; returns (ttft seconds, total seconds, usage dict, chunks,
+    arrival times of the chunks with text, in seconds since `start`) with absolute start time."""
     parts = urllib.parse.urlparse(url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=600)
     body = {
@@ -56,7 +59,7 @@ def stream_completion(url, model, prompt, max_tokens, api_key=None):
     response = conn.getresponse()
     if response.status != 200:
         raise RuntimeError(f"HTTP {response.status}: {response.read()[:300]!r}")
-    ttft, usage, chunks = None, None, 0
+    ttft, usage, chunks, arrivals = None, None, 0, []
     buffer = b""
     while True:
         data = response.read1(65536) if hasattr(response, "read1") else response.read(1)
@@ -77,11 +80,12 @@ def stream_completion(url, model, prompt, max_tokens, api_key=None):
                 for choice in message.get("choices", []):
                     if choice.get("text"):
                         chunks += 1
+                        arrivals.append(time.perf_counter())
                         if ttft is None:
                             ttft = time.perf_counter() - start
     total = time.perf_counter() - start
     conn.close()
-    return ttft, total, usage, chunks
+    return ttft, total, usage, chunks, arrivals
 
 
 def model_name(url, api_key=None):
@@ -118,13 +122,32 @@ def concurrency_test(args, model):
     prompt_tokens = sum((r[2] or {}).get("prompt_tokens", 0) for r in results)
     ttfts = sorted(r[0] for r in results if r[0] is not None)
     tpots = [(r[1] - r[0]) / max(1, ((r[2] or {}).get("completion_tokens", r[3]) - 1)) for r in results if r[0]]
+    # Steady state: from the moment every client has its first token until the first one
+    # finishes, all of them decode together; text chunks arriving in that window / its length.
+    window_start = max(r[4][0] for r in results if r[4])
+    window_end = min(r[4][-1] for r in results if r[4])
+    in_window = sum(1 for r in results for t in r[4] if window_start < t <= window_end)
+    steady = in_window / (window_end - window_start) if window_end > window_start else None
     return {
         "clients": args.clients, "prompt_tokens_total": prompt_tokens, "generated_tokens_total": generated,
         "wall_seconds": round(wall, 3), "aggregate_generated_tok_per_s": round(generated / wall, 2),
         "ttft_median_s": round(statistics.median(ttfts), 3),
-        "ttft_p90_s": round(ttfts[int(0.9 * (len(ttfts) - 1))], 3),
+        "ttft_p90_s": round(ttfts[max(0, math.ceil(0.9 * len(ttfts)) - 1)], 3),  # nearest rank
         "tpot_median_ms": round(1000 * statistics.median(tpots), 2),
+        "all_decoding_tok_per_s": round(steady, 2) if steady else None,
+        "all_decoding_window_s": round(window_end - window_start, 3),
     }
+
+
+def single_test(args, model):
+    """One client alone with a prompt like the concurrency test's: single-stream decode speed."""
+    rng = random.Random(args.seed + 2)
+    r = stream_completion(args.url, model, "Request alone. " + make_prompt(rng, args.prompt_tokens),
+                          args.max_tokens, args.api_key)
+    arrivals = r[4]
+    decode = (len(arrivals) - 1) / (arrivals[-1] - arrivals[0]) if len(arrivals) > 1 else None
+    return {"prompt_tokens": (r[2] or {}).get("prompt_tokens"), "ttft_s": round(r[0], 3),
+            "decode_tok_per_s": round(decode, 2) if decode else None}
 
 
 def prefix_test(args, model):
@@ -149,13 +172,19 @@ def main():
     p.add_argument("--max-tokens", type=int, default=128)
     p.add_argument("--prefix-tokens", type=int, default=1024)
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--test", choices=["concurrency", "prefix", "both"], default="both")
+    p.add_argument("--test", choices=["single", "concurrency", "prefix", "both", "all"], default="all",
+                   help="both = concurrency + prefix; all = single + concurrency + prefix")
     args = p.parse_args()
     model = model_name(args.url, args.api_key)
     report = {"url": args.url, "model": model}
-    if args.test in ("concurrency", "both"):
+    if args.test in ("single", "all"):
+        report["single"] = single_test(args, model)
+    if args.test in ("concurrency", "both", "all"):
         report["concurrency"] = concurrency_test(args, model)
-    if args.test in ("prefix", "both"):
+        if "single" in report and report["single"]["decode_tok_per_s"]:
+            c = report["concurrency"]
+            report["aggregate_over_single"] = round(c["aggregate_generated_tok_per_s"] / report["single"]["decode_tok_per_s"], 2)
+    if args.test in ("prefix", "both", "all"):
         try:
             report["prefix"] = prefix_test(args, model)
         except RuntimeError as e:  # e.g. a per-slot context too small for the shared prefix
