@@ -114,6 +114,10 @@ void tern_attend_f16_tokens(const tern_kernels *kernels, const float *query, int
                             const uint16_t *keys, const uint16_t *values, int64_t stride, const int32_t *pages,
                             int64_t page_size, int64_t page_stride, int64_t head_dim, float scale);
 
+/// The SwiGLU gate, gate[i] = gate[i] / (1 + e^-gate[i]) * up[i], on the fastest
+/// loop `kernels`' CPU runs (the SIMD loops' e^x is within about an ulp of expf's).
+void tern_swiglu(const tern_kernels *kernels, float *gate, const float *up, int64_t count);
+
 // MARK: - Thread pool
 
 typedef struct tern_pool tern_pool;
