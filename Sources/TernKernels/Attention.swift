@@ -1,3 +1,5 @@
+import CTernKernels
+
 /// Causal grouped-query attention over an f16 key/value cache.
 ///
 /// The cache holds, per position, `kvHeads · headDimension` keys and as many
@@ -45,6 +47,32 @@ public enum Attention {
                 pages.table, Int64(pages.blockSize), Int64(pages.blockStride), Int64(headDimension), scale,
                 output + h * headDimension)
         }
+    }
+
+    /// Most queries (tokens × heads of one kv group) one `attend(tokens:...)` call takes.
+    public static let maxQueriesPerCall = Int(TERN_ATTEND_MAX_QUERIES)
+
+    /// Attention of the query heads that read kv head `kvHead`, for `tokens` consecutive
+    /// tokens of one sequence: token j attends to positions `0..<firstLength + j`. Results
+    /// are identical to `attend(query:...)` per token; each key and value row read from the
+    /// cache serves every query (prompt processing).
+    /// - Parameters:
+    ///   - query: token 0's (heads, headDimension) f32; token j's starts `j · queryStride` later.
+    ///   - output: like `query`, with `outputStride`.
+    ///   - tokens: at most `maxQueriesPerCall / (heads / kvHeads)`.
+    public static func attend(
+        query: UnsafePointer<Float>, queryStride: Int, keys: UnsafePointer<UInt16>, values: UnsafePointer<UInt16>,
+        pages: Pages, firstLength: Int, tokens: Int, heads: Int, kvHeads: Int, kvHead: Int, headDimension: Int,
+        output: UnsafeMutablePointer<Float>, outputStride: Int, kernels: Kernels = .best
+    ) {
+        let group = heads / kvHeads
+        precondition(headDimension <= 1024 && firstLength >= 1 && tokens >= 1 && tokens * group <= maxQueriesPerCall)
+        let kvOffset = kvHead * headDimension
+        tern_attend_f16_tokens(
+            kernels.table.table, query + kvHead * group * headDimension, Int64(queryStride),
+            output + kvHead * group * headDimension, Int64(outputStride), Int64(tokens), Int64(group),
+            Int64(firstLength), keys + kvOffset, values + kvOffset, Int64(kvHeads * headDimension), pages.table,
+            Int64(pages.blockSize), Int64(pages.blockStride), Int64(headDimension), 1 / Float(headDimension).squareRoot())
     }
 
     /// Attention over a contiguous cache: positions `0..<length`, one row after another.

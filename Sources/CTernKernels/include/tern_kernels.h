@@ -97,6 +97,27 @@ uint16_t tern_f32_to_f16(float f);
 float tern_bf16_to_f32(uint16_t h);
 uint16_t tern_f32_to_bf16(float f);
 
+// MARK: - Attention of several queries
+
+/// Most queries `tern_attend_f16_tokens` takes at once (tokens x heads).
+#define TERN_ATTEND_MAX_QUERIES 16
+
+/// `kernels->attend_f16` for `heads` query heads (that share one kv head) of
+/// `tokens` consecutive tokens of one sequence, with results identical to one
+/// call per head and token: token j's heads start at `query + j * query_stride`
+/// (`head_dim` floats each, one after another), its outputs likewise at
+/// `output + j * output_stride`, and it attends to positions
+/// `0..<first_length + j` of the paged cache (as in `attend_f16`). Each key and
+/// value row read from the cache serves all the queries (prompt processing).
+void tern_attend_f16_tokens(const tern_kernels *kernels, const float *query, int64_t query_stride, float *output,
+                            int64_t output_stride, int64_t tokens, int64_t heads, int64_t first_length,
+                            const uint16_t *keys, const uint16_t *values, int64_t stride, const int32_t *pages,
+                            int64_t page_size, int64_t page_stride, int64_t head_dim, float scale);
+
+/// The SwiGLU gate, gate[i] = gate[i] / (1 + e^-gate[i]) * up[i], on the fastest
+/// loop `kernels`' CPU runs (the SIMD loops' e^x is within about an ulp of expf's).
+void tern_swiglu(const tern_kernels *kernels, float *gate, const float *up, int64_t count);
+
 // MARK: - Thread pool
 
 typedef struct tern_pool tern_pool;

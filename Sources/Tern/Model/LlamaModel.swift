@@ -139,32 +139,36 @@ public final class LlamaModel: Sendable {
 
     /// Causal attention of every token's query over its sequence's positions so far (its own
     /// included); output into `w.normed` (n, qDim).
+    ///
+    /// Work items are (up to four consecutive tokens of one chunk, one kv head): one kernel
+    /// call serves all their query heads from each key and value row it reads. Items go to
+    /// threads in turn, so each thread gets short and long contexts alike.
     private func attend(
         _ batch: ForwardBatch, _ tables: UnsafeBufferPointer<Int32>, _ keys: UnsafeMutablePointer<UInt16>,
         _ values: UnsafeMutablePointer<UInt16>, _ cache: KVCache, _ w: ForwardWorkspace, _ pool: ThreadPool
     ) {
         let c = config
-        let heads = c.headCount
-        let n = batch.tokens.count
+        let kvHeads = c.kvHeadCount
+        let perCall = max(1, min(4, Attention.maxQueriesPerCall / (c.headCount / kvHeads)))
         pool.run { ith, nth in
-            // Split the (token, head) pairs evenly across threads.
-            let total = n * heads
-            let begin = total * ith / nth, end = total * (ith + 1) / nth
-            var pair = begin
-            while pair < end {
-                let token = pair / heads
-                let firstHead = pair % heads
-                let lastHead = min(heads, firstHead + (end - pair))
-                let chunk = batch.chunks[batch.chunkOfToken[token]]
-                Attention.attend(
-                    query: w.query + token * c.queryDimension, keys: keys, values: values,
-                    pages: Attention.Pages(
-                        table: tables.baseAddress! + chunk.tableStart, blockSize: cache.blockSize,
-                        blockStride: cache.blockStride),
-                    length: batch.positions[token] + 1, heads: heads, kvHeads: c.kvHeadCount,
-                    headDimension: c.headDimension, output: w.normed + token * c.queryDimension,
-                    headRange: firstHead..<lastHead)
-                pair += lastHead - firstHead
+            var item = 0
+            for chunk in batch.chunks {
+                let pages = Attention.Pages(
+                    table: tables.baseAddress! + chunk.tableStart, blockSize: cache.blockSize,
+                    blockStride: cache.blockStride)
+                for first in stride(from: 0, to: chunk.tokenCount, by: perCall) {
+                    let token = chunk.firstToken + first
+                    for kvHead in 0..<kvHeads {
+                        defer { item += 1 }
+                        guard item % nth == ith else { continue }
+                        Attention.attend(
+                            query: w.query + token * c.queryDimension, queryStride: c.queryDimension, keys: keys,
+                            values: values, pages: pages, firstLength: chunk.startPosition + first + 1,
+                            tokens: min(perCall, chunk.tokenCount - first), heads: c.headCount, kvHeads: kvHeads,
+                            kvHead: kvHead, headDimension: c.headDimension,
+                            output: w.normed + token * c.queryDimension, outputStride: c.queryDimension)
+                    }
+                }
             }
         }
     }
