@@ -12,7 +12,14 @@
 // MARK: - Activation preparation
 
 // tern_ternary_prepare, vectorized: same operations, same bytes.
+static void TERN_FN(t2r_build_tables)(void *prepared, int64_t columns);  // x86_ternary_lut.h
+
 static void TERN_FN(ternary_prepare)(int format, const float *x, int64_t columns, void *prepared) {
+    if (format == TERN_T2_64R) {  // t2_64's blocks, then the lookup tables
+        TERN_FN(ternary_prepare)(TERN_T2_64, x, columns, prepared);
+        TERN_FN(t2r_build_tables)(prepared, columns);
+        return;
+    }
     const int64_t n = tern_ternary_block_values(format);
     tern_act_block *y = prepared;
     const __m256 sign = _mm256_set1_ps(-0.0f);
@@ -268,6 +275,8 @@ static void t2_64_dot_8rows(const uint8_t *row, size_t row_bytes, const tern_act
     _mm256_storeu_ps(out, _mm256_add_ps(acc, off));
 }
 
+#include "x86_ternary_lut.h"
+
 // Rows up to this many bytes go two at a time (TERN_SHORT_ROW explains the limit).
 #ifndef TERN_TERNARY_SHORT_ROW
 #define TERN_TERNARY_SHORT_ROW 512
@@ -277,6 +286,10 @@ static void t2_64_dot_8rows(const uint8_t *row, size_t row_bytes, const tern_act
 static void ternary_rows_x1(int format, const uint8_t *weights, size_t row_bytes, int64_t rows, int64_t columns,
                             int64_t r0, int64_t r1, const void *activations, size_t act_bytes, int64_t b,
                             float *output) {
+    if (format == TERN_T2_64R) {
+        t2r_rows(weights, rows, columns, r0, r1, activations, act_bytes, b, b + 1, output);
+        return;
+    }
     const int64_t blocks = columns / tern_ternary_block_values(format);
     const tern_act_block *y = (const tern_act_block *)((const uint8_t *)activations + (size_t)b * act_bytes);
     float *out = output + b * rows;
@@ -306,6 +319,10 @@ static void ternary_rows_x1(int format, const uint8_t *weights, size_t row_bytes
 static void ternary_rows_x4(int format, const uint8_t *weights, size_t row_bytes, int64_t rows, int64_t columns,
                             int64_t r0, int64_t r1, const void *activations, size_t act_bytes, int64_t b0,
                             float *output) {
+    if (format == TERN_T2_64R) {
+        t2r_rows(weights, rows, columns, r0, r1, activations, act_bytes, b0, b0 + 4, output);
+        return;
+    }
     const int64_t blocks = columns / tern_ternary_block_values(format);
     const tern_act_block *y = (const tern_act_block *)((const uint8_t *)activations + (size_t)b0 * act_bytes);
     const size_t y_stride = act_bytes / sizeof(tern_act_block);
