@@ -66,6 +66,10 @@ static float TERN_FN(dot_ternary)(int format, const uint8_t *row, const tern_act
 static void TERN_FN(ternary_multiply_rows)(int format, const void *weights, int64_t rows, int64_t columns,
                                            int64_t row_begin, int64_t row_end, const void *activations,
                                            int64_t batch, float *output) {
+    if (format == TERN_T2_64R) {  // no NEON lookup-table kernel yet; Swift repacks only for x86 (ternary.h)
+        tern_ternary_portable_multiply_rows(format, weights, rows, columns, row_begin, row_end, activations, batch, output);
+        return;
+    }
     const size_t row_bytes = tern_row_bytes(format, columns);
     const int64_t blocks = columns / tern_ternary_block_values(format);
     const tern_act_block *y = activations;

@@ -43,6 +43,10 @@ static void expand_tile(const tern_kernels *k, int format, const void *weights, 
 void tern_portable_multiply_rows_float(const tern_kernels *k, int format, const void *weights, int64_t rows,
                                        int64_t columns, int64_t row_begin, int64_t row_end, const float *input,
                                        int64_t batch, float *output) {
+    if (format == TERN_T2_64R) {  // not row-major (ternary.h)
+        tern_t2r_multiply_rows_float(k, weights, rows, columns, row_begin, row_end, input, batch, output);
+        return;
+    }
     float w[TILE][SEGMENT];
     const int64_t stride = row_bytes(format, columns);
     for (int64_t r0 = row_begin; r0 < row_end; r0 += TILE) {
@@ -77,6 +81,10 @@ __attribute__((target("avx2,fma"))) static inline float hsum_float_rows(__m256 v
 __attribute__((target("avx2,fma"))) void tern_avx2_multiply_rows_float(
     const tern_kernels *k, int format, const void *weights, int64_t rows, int64_t columns, int64_t row_begin,
     int64_t row_end, const float *input, int64_t batch, float *output) {
+    if (format == TERN_T2_64R) {
+        tern_avx2_t2r_multiply_rows_float(weights, rows, columns, row_begin, row_end, input, batch, output);
+        return;
+    }
     if (columns % 8 != 0) {
         tern_portable_multiply_rows_float(k, format, weights, rows, columns, row_begin, row_end, input, batch, output);
         return;

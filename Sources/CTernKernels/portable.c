@@ -19,7 +19,7 @@ size_t tern_row_bytes(int format, int64_t columns) {
     case TERN_Q8_1: return (size_t)(columns / 32) * sizeof(tern_block_q8_1);
     case TERN_MXFP4: return (size_t)(columns / 32) * sizeof(tern_block_mxfp4);
     case TERN_NVFP4: return (size_t)(columns / 64) * sizeof(tern_block_nvfp4);
-    case TERN_TQ1_0: case TERN_TQ2_0: case TERN_T2_64:
+    case TERN_TQ1_0: case TERN_TQ2_0: case TERN_T2_64: case TERN_T2_64R:
         return (size_t)(columns / tern_ternary_block_values(format)) * tern_ternary_block_bytes(format);
     default: return 0;
     }
@@ -197,6 +197,7 @@ static int is_float_format(int format) {
 size_t tern_portable_prepared_bytes(int format, int64_t columns) {
     if (is_float_format(format)) return 0;
     if (format == TERN_MXFP4 || format == TERN_NVFP4) return tern_fp4_prepared_bytes(format, columns);
+    if (format == TERN_T2_64R) return tern_ternary_prepared_bytes(format, columns);
     return (size_t)(columns / 32) * sizeof(tern_act_block);
 }
 

@@ -29,27 +29,65 @@
 // carries s = -d * sum(q) over the whole group (the others 0). Then one weight
 // block's dot product is d_w * (d * sum(code * q) + s): the code offset of 1
 // folds into s, and the integer sum needs no per-32 scaling.
+//
+// t2_64r (TERN_T2_64R, in memory only: tern_ternary_repack writes it at load
+// time from t2_64, same byte count) feeds lookup-table kernels (as bitnet.cpp's
+// TL1): a pshufb maps 32 four-bit indices to 32 table bytes at once, so the
+// 32 indices must share a table, i.e. come from 32 rows at the same columns.
+// Rows [0, 32G) (G = rows / 32) form groups of 32; rows [32G, rows) follow as
+// plain t2_64 rows. Group g, block b (64 columns) is 576 bytes at (g * blocks +
+// b) * 576: the 32 rows' f16 scales in row order, then 16 chunks of 32 bytes.
+// Byte j of chunk k belongs to row sigma(j) = j, j + 8, j - 8, j for j in
+// [0, 8), [8, 16), [16, 24), [24, 32) (so that the kernels' unpacklo/unpackhi
+// leave rows in order); its low nibble holds the codes of values 2k and 2k + 1
+// (c0 | c1 << 2), its high nibble those of values 2k + 32 and 2k + 33.
+// Prepared activations for t2_64r: the t2_64 blocks, then per pair of values
+// (2p, 2p + 1) of the whole vector a 32-byte table: the low bytes, then the
+// high bytes, of the 16 int16 sums T[c0 | c1 << 2] = (c0 - 1) q[2p] + (c1 - 1)
+// q[2p + 1]. A block's integer sum is then the sum of 32 lookups (|sum| <=
+// 32 * 508, int16 is enough) and its dot product d_w * d * sum: no s term.
 #ifndef TERN_TERNARY_H
 #define TERN_TERNARY_H
 
 #include "tern_kernels.h"
 
 static inline int tern_is_ternary(int format) {
-    return format == TERN_TQ1_0 || format == TERN_TQ2_0 || format == TERN_T2_64;
+    return format == TERN_TQ1_0 || format == TERN_TQ2_0 || format == TERN_T2_64 || format == TERN_T2_64R;
 }
 
 // Values per weight block (and per activation group).
-static inline int64_t tern_ternary_block_values(int format) { return format == TERN_T2_64 ? 64 : 256; }
+static inline int64_t tern_ternary_block_values(int format) {
+    return format == TERN_T2_64 || format == TERN_T2_64R ? 64 : 256;
+}
 
 // Bytes per weight block.
 static inline size_t tern_ternary_block_bytes(int format) {
     return format == TERN_TQ1_0 ? 54 : format == TERN_TQ2_0 ? 66 : 18;
 }
 
+// t2_64r: rows per group, bytes per group and block, and the tables' offset
+// and size in one prepared vector.
+#define TERN_T2R_ROWS 32
+#define TERN_T2R_BLOCK_BYTES 576
+static inline size_t tern_t2r_tables_offset(int64_t columns) { return (size_t)(columns / 32) * 40; }
+static inline size_t tern_ternary_prepared_bytes(int format, int64_t columns) {
+    return tern_t2r_tables_offset(columns) + (format == TERN_T2_64R ? (size_t)columns * 16 : 0);
+}
+
 // Portable implementations (ternary_portable.c), shared by every path.
 void tern_ternary_quantize_row(int format, const float *source, void *destination, int64_t count);
 void tern_ternary_dequantize_row(int format, const void *source, float *destination, int64_t count);
 void tern_ternary_prepare(int format, const float *input, int64_t columns, void *prepared);
+void tern_t2r_build_tables(const void *prepared, int64_t columns);
+void tern_t2r_multiply_rows_float(const tern_kernels *k, const void *weights, int64_t rows, int64_t columns,
+                                  int64_t row_begin, int64_t row_end, const float *input, int64_t batch,
+                                  float *output);
+#if defined(__x86_64__) || defined(__i386__)
+void tern_avx2_t2r_multiply_rows_float(const void *weights, int64_t rows, int64_t columns, int64_t row_begin,
+                                       int64_t row_end, const float *input, int64_t batch, float *output);
+void tern_avx512vnni_t2r_multiply_rows_float(const void *weights, int64_t rows, int64_t columns, int64_t row_begin,
+                                             int64_t row_end, const float *input, int64_t batch, float *output);
+#endif
 void tern_ternary_portable_multiply_rows(int format, const void *weights, int64_t rows, int64_t columns,
                                          int64_t row_begin, int64_t row_end, const void *activations,
                                          int64_t batch, float *output);

@@ -136,6 +136,11 @@ void tern_ternary_dequantize_row(int format, const void *source, float *y, int64
 // MARK: - Activations
 
 void tern_ternary_prepare(int format, const float *x, int64_t columns, void *prepared) {
+    if (format == TERN_T2_64R) {
+        tern_ternary_prepare(TERN_T2_64, x, columns, prepared);
+        tern_t2r_build_tables(prepared, columns);
+        return;
+    }
     const int64_t n = tern_ternary_block_values(format);
     tern_act_block *y = prepared;
     for (int64_t g = 0; g < columns / n; g++, x += n, y += n / 32) {
@@ -173,14 +178,172 @@ static float dot_ternary(int format, const uint8_t *row, const tern_act_block *y
     return sum;
 }
 
+static void t2r_portable_multiply_rows(const void *weights, int64_t rows, int64_t columns, int64_t row_begin,
+                                       int64_t row_end, const void *activations, int64_t batch, float *output);
+
 void tern_ternary_portable_multiply_rows(int format, const void *weights, int64_t rows, int64_t columns,
                                          int64_t row_begin, int64_t row_end, const void *activations,
                                          int64_t batch, float *output) {
+    if (format == TERN_T2_64R) {
+        t2r_portable_multiply_rows(weights, rows, columns, row_begin, row_end, activations, batch, output);
+        return;
+    }
     const size_t row_bytes = tern_row_bytes(format, columns);
     const size_t act_blocks = (size_t)(columns / 32);
     for (int64_t r = row_begin; r < row_end; r++) {
         const uint8_t *row = (const uint8_t *)weights + (size_t)r * row_bytes;
         for (int64_t b = 0; b < batch; b++)
             output[b * rows + r] = dot_ternary(format, row, (const tern_act_block *)activations + b * act_blocks, columns);
+    }
+}
+
+// MARK: - t2_64r (ternary.h): repacking, tables, rows
+
+// Row of byte j of a t2_64r chunk.
+static inline int t2r_row(int j) { return j < 8 ? j : j < 16 ? j + 8 : j < 24 ? j - 8 : j; }
+
+int tern_ternary_repack(int format, const void *source, void *destination, int64_t rows, int64_t columns) {
+    if (format != TERN_T2_64 || columns % 64 != 0 || rows < TERN_T2R_ROWS) return format;
+    const int64_t blocks = columns / 64, groups = rows / TERN_T2R_ROWS;
+    const size_t row_bytes = (size_t)blocks * 18;
+    const uint8_t *w = source;
+    uint8_t *out = destination;
+    for (int64_t g = 0; g < groups; g++)
+        for (int64_t b = 0; b < blocks; b++, out += TERN_T2R_BLOCK_BYTES) {
+            const uint8_t *first = w + (size_t)g * TERN_T2R_ROWS * row_bytes + (size_t)b * 18;
+            for (int r = 0; r < TERN_T2R_ROWS; r++) memcpy(out + 2 * r, first + (size_t)r * row_bytes, 2);
+            uint8_t *chunks = out + 64;
+            for (int j = 0; j < TERN_T2R_ROWS; j++) {
+                const uint8_t *qs = first + (size_t)t2r_row(j) * row_bytes + 2;
+                for (int k = 0; k < 16; k++) {
+                    // value v sits in bits 2 (v / 16) of qs[v % 16]
+                    int nibble[2];
+                    for (int h = 0; h < 2; h++) {
+                        const int v = 2 * k + 32 * h;
+                        nibble[h] = ((qs[v % 16] >> (2 * (v / 16))) & 3) | ((qs[(v + 1) % 16] >> (2 * ((v + 1) / 16))) & 3) << 2;
+                    }
+                    chunks[32 * k + j] = (uint8_t)(nibble[0] | nibble[1] << 4);
+                }
+            }
+        }
+    memcpy(out, w + (size_t)groups * TERN_T2R_ROWS * row_bytes, (size_t)(rows - groups * TERN_T2R_ROWS) * row_bytes);
+    return TERN_T2_64R;
+}
+
+void tern_t2r_build_tables(const void *prepared, int64_t columns) {
+    const tern_act_block *y = prepared;
+    uint8_t *table = (uint8_t *)prepared + tern_t2r_tables_offset(columns);
+    for (int64_t p = 0; p < columns / 2; p++, table += 32) {
+        const int8_t *q = y[p / 16].qs + 2 * (p % 16);
+        for (int i = 0; i < 16; i++) {
+            const int t = ((i & 3) - 1) * q[0] + ((i >> 2) - 1) * q[1];
+            table[i] = (uint8_t)(t & 0xff);
+            table[16 + i] = (uint8_t)((t >> 8) & 0xff);
+        }
+    }
+}
+
+// The t2_64 codes (0...3) of row i (< 32) of a t2_64r group block, in value order.
+static void t2r_codes(const uint8_t *block, int i, uint8_t *c) {
+    int j = 0;
+    while (t2r_row(j) != i) j++;
+    for (int k = 0; k < 16; k++) {
+        const uint8_t byte = block[64 + 32 * k + j];
+        c[2 * k] = byte & 3;
+        c[2 * k + 1] = (byte >> 2) & 3;
+        c[2 * k + 32] = (byte >> 4) & 3;
+        c[2 * k + 33] = (byte >> 6) & 3;
+    }
+}
+
+// The rows a call computes: every group whose first row lies in [row_begin,
+// row_end) (all 32 of its rows, even past row_end: the calls of one product
+// partition the rows, so each group has exactly one owner), then the plain
+// rows past the groups that lie in the range.
+static void t2r_groups(int64_t rows, int64_t row_begin, int64_t row_end, int64_t *g0, int64_t *g1, int64_t *t0) {
+    const int64_t groups = rows / TERN_T2R_ROWS;
+    *g0 = (row_begin + TERN_T2R_ROWS - 1) / TERN_T2R_ROWS;
+    *g1 = (row_end + TERN_T2R_ROWS - 1) / TERN_T2R_ROWS;
+    if (*g1 > groups) *g1 = groups;
+    if (*g0 > *g1) *g0 = *g1;
+    *t0 = row_begin > groups * TERN_T2R_ROWS ? row_begin : groups * TERN_T2R_ROWS;
+}
+
+static void t2r_portable_multiply_rows(const void *weights, int64_t rows, int64_t columns, int64_t row_begin,
+                                       int64_t row_end, const void *activations, int64_t batch, float *output) {
+    const int64_t blocks = columns / 64;
+    const size_t act_bytes = tern_ternary_prepared_bytes(TERN_T2_64R, columns);
+    int64_t g0, g1, t0;
+    t2r_groups(rows, row_begin, row_end, &g0, &g1, &t0);
+    uint8_t c[64];
+    for (int64_t g = g0; g < g1; g++)
+        for (int i = 0; i < TERN_T2R_ROWS; i++)
+            for (int64_t b = 0; b < batch; b++) {
+                const tern_act_block *y = (const tern_act_block *)((const uint8_t *)activations + (size_t)b * act_bytes);
+                const uint8_t *block = (const uint8_t *)weights + (size_t)g * blocks * TERN_T2R_BLOCK_BYTES;
+                float sum = 0.0f;
+                for (int64_t k = 0; k < blocks; k++, block += TERN_T2R_BLOCK_BYTES, y += 2) {
+                    t2r_codes(block, i, c);
+                    int isum = 0;
+                    for (int j = 0; j < 64; j++) isum += (c[j] - 1) * y[j / 32].qs[j % 32];
+                    sum += tern_half_to_float(tern_load_u16(block + 2 * i)) * (y->d * (float)isum);
+                }
+                output[b * rows + g * TERN_T2R_ROWS + i] = sum;
+            }
+    if (t0 < row_end) {
+        // A group is 32 rows' bytes, so tail row r sits where it does in t2_64.
+        const uint8_t *plain = weights;
+        for (int64_t r = t0; r < row_end; r++)
+            for (int64_t b = 0; b < batch; b++) {
+                const tern_act_block *y = (const tern_act_block *)((const uint8_t *)activations + (size_t)b * act_bytes);
+                output[b * rows + r] = dot_ternary(TERN_T2_64, plain + (size_t)r * (size_t)blocks * 18, y, columns);
+            }
+    }
+}
+
+void tern_t2r_multiply_rows_float(const tern_kernels *k, const void *weights, int64_t rows, int64_t columns,
+                                  int64_t row_begin, int64_t row_end, const float *input, int64_t batch,
+                                  float *output) {
+    (void)k;
+    const int64_t blocks = columns / 64;
+    int64_t g0, g1, t0;
+    t2r_groups(rows, row_begin, row_end, &g0, &g1, &t0);
+    float w[TERN_T2R_ROWS][64];
+    uint8_t c[64];
+    for (int64_t g = g0; g < g1; g++) {
+        float *out = output + g * TERN_T2R_ROWS;
+        for (int64_t b = 0; b < batch; b++)
+            for (int i = 0; i < TERN_T2R_ROWS; i++) out[b * rows + i] = 0.0f;
+        const uint8_t *block = (const uint8_t *)weights + (size_t)g * blocks * TERN_T2R_BLOCK_BYTES;
+        for (int64_t kb = 0; kb < blocks; kb++, block += TERN_T2R_BLOCK_BYTES) {
+            for (int i = 0; i < TERN_T2R_ROWS; i++) {
+                const float d = tern_half_to_float(tern_load_u16(block + 2 * i));
+                t2r_codes(block, i, c);
+                for (int j = 0; j < 64; j++) w[i][j] = (float)(c[j] - 1) * d;
+            }
+            for (int64_t b = 0; b < batch; b++) {
+                const float *x = input + b * columns + kb * 64;
+                for (int i = 0; i < TERN_T2R_ROWS; i++) {
+                    float sum = 0.0f;
+                    for (int j = 0; j < 64; j++) sum += w[i][j] * x[j];
+                    out[b * rows + i] += sum;
+                }
+            }
+        }
+    }
+    const size_t row_bytes = (size_t)blocks * 18;
+    float row[64];
+    for (int64_t r = t0; r < row_end; r++) {
+        // The tail rows follow the groups, at the offsets they have in t2_64.
+        const uint8_t *plain = (const uint8_t *)weights + (size_t)r * row_bytes;
+        for (int64_t b = 0; b < batch; b++) output[b * rows + r] = 0.0f;
+        for (int64_t kb = 0; kb < blocks; kb++) {
+            tern_ternary_dequantize_row(TERN_T2_64, plain + kb * 18, row, 64);
+            for (int64_t b = 0; b < batch; b++) {
+                float sum = 0.0f;
+                for (int j = 0; j < 64; j++) sum += row[j] * input[b * columns + kb * 64 + j];
+                output[b * rows + r] += sum;
+            }
+        }
     }
 }

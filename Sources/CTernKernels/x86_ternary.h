@@ -12,7 +12,14 @@
 // MARK: - Activation preparation
 
 // tern_ternary_prepare, vectorized: same operations, same bytes.
+static void TERN_FN(t2r_build_tables)(void *prepared, int64_t columns);  // x86_ternary_lut.h
+
 static void TERN_FN(ternary_prepare)(int format, const float *x, int64_t columns, void *prepared) {
+    if (format == TERN_T2_64R) {  // t2_64's blocks, then the lookup tables
+        TERN_FN(ternary_prepare)(TERN_T2_64, x, columns, prepared);
+        TERN_FN(t2r_build_tables)(prepared, columns);
+        return;
+    }
     const int64_t n = tern_ternary_block_values(format);
     tern_act_block *y = prepared;
     const __m256 sign = _mm256_set1_ps(-0.0f);
@@ -199,6 +206,77 @@ static inline __attribute__((always_inline)) void dot_ternary_x4(const int forma
     for (int v = 0; v < 4; v++) out[v * out_stride] = hsum8(acc[v]) + _mm_cvtss_f32(_mm_movehdup_ps(off[v]));
 }
 
+// MARK: - t2_64, eight rows at a time
+
+// t2_64's blocks are short (64 values), so a one-row loop spends more on
+// widening, converting and scaling each block's sum than on the sum itself.
+// Eight rows in step instead keep rows in lanes: the eight 16-lane int16 sums
+// of one block index fold into one vector of eight (one per row) by a tree of
+// unpacks, then one conversion and one multiply-add scale all eight, with no
+// horizontal reduction at the end. Block sums are at most 64 values * 3 *
+// 127 = 24384 (code 3 included), so the int16 tree is exact.
+
+// Eight vectors of 16 int16 -> eight int32: lane i = the sum of vector i.
+static inline __attribute__((always_inline)) __m256i sum_lanes_x8(const __m256i *s) {
+    const __m256i p01 = _mm256_add_epi16(_mm256_unpacklo_epi16(s[0], s[1]), _mm256_unpackhi_epi16(s[0], s[1]));
+    const __m256i p23 = _mm256_add_epi16(_mm256_unpacklo_epi16(s[2], s[3]), _mm256_unpackhi_epi16(s[2], s[3]));
+    const __m256i p45 = _mm256_add_epi16(_mm256_unpacklo_epi16(s[4], s[5]), _mm256_unpackhi_epi16(s[4], s[5]));
+    const __m256i p67 = _mm256_add_epi16(_mm256_unpacklo_epi16(s[6], s[7]), _mm256_unpackhi_epi16(s[6], s[7]));
+    const __m256i q03 = _mm256_add_epi16(_mm256_unpacklo_epi32(p01, p23), _mm256_unpackhi_epi32(p01, p23));
+    const __m256i q47 = _mm256_add_epi16(_mm256_unpacklo_epi32(p45, p67), _mm256_unpackhi_epi32(p45, p67));
+    const __m256i r = _mm256_add_epi16(_mm256_unpacklo_epi64(q03, q47), _mm256_unpackhi_epi64(q03, q47));
+    return _mm256_cvtepi16_epi32(_mm_add_epi16(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1)));
+}
+
+// sum(code * q) of one t2_64 block in 16 int16 lanes; y0, y1: its activations.
+static inline __attribute__((always_inline)) __m256i t2_64_block_sum(const uint8_t *block, __m256i y0, __m256i y1) {
+    const __m256i three = _mm256_set1_epi8(3);
+    const __m256i w = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(block + 2)));
+    const __m256i c0 = _mm256_and_si256(_mm256_srlv_epi64(w, _mm256_setr_epi64x(0, 0, 2, 2)), three);
+    const __m256i c1 = _mm256_and_si256(_mm256_srlv_epi64(w, _mm256_setr_epi64x(4, 4, 6, 6)), three);
+    return _mm256_add_epi16(_mm256_maddubs_epi16(c0, y0), _mm256_maddubs_epi16(c1, y1));
+}
+
+// The f16 scales of one block index in eight rows `stride` bytes apart, as f32.
+// Gathered with scalar loads, which run beside the vector work.
+static inline __attribute__((always_inline)) __m256 t2_64_scales_x8(const uint8_t *block, size_t stride) {
+    uint64_t lo = 0, hi = 0;
+    for (int k = 0; k < 4; k++) {
+        lo |= (uint64_t)tern_load_u16(block + (size_t)k * stride) << (16 * k);
+        hi |= (uint64_t)tern_load_u16(block + (size_t)(k + 4) * stride) << (16 * k);
+    }
+    return _mm256_cvtph_ps(_mm_set_epi64x((long long)hi, (long long)lo));
+}
+
+// Eight rows are read in step, which the hardware prefetcher does not follow
+// as it follows one row: each block step prefetches three lines (192 bytes,
+// more than the 8 * 18 that eight rows' blocks take) of the group two groups
+// on, so the next groups' rows arrive from memory in time. Measured on Zen 3
+// with 50 MB of weights: 1.7x the two-row kernel; without the prefetch, 0.6x.
+#define TERN_T2_64_PREFETCH_ROWS 16
+
+// out[0..8) = rows row .. row + 7 (row_bytes apart) times one prepared vector.
+static void t2_64_dot_8rows(const uint8_t *row, size_t row_bytes, const tern_act_block *y, int64_t blocks, float *out) {
+    __m256 acc = _mm256_setzero_ps(), off = _mm256_setzero_ps();
+    __m256i s[8];
+    const char *ahead = (const char *)row + TERN_T2_64_PREFETCH_ROWS * row_bytes;  // prefetches never fault
+    for (int64_t i = 0; i < blocks; i++, row += 18, y += 2, ahead += 192) {
+        _mm_prefetch(ahead, _MM_HINT_T0);
+        _mm_prefetch(ahead + 64, _MM_HINT_T0);
+        _mm_prefetch(ahead + 128, _MM_HINT_T0);
+        const __m256i y0 = _mm256_loadu_si256((const __m256i *)y[0].qs);
+        const __m256i y1 = _mm256_loadu_si256((const __m256i *)y[1].qs);
+        for (int k = 0; k < 8; k++) s[k] = t2_64_block_sum(row + (size_t)k * row_bytes, y0, y1);
+        const __m256 dw = t2_64_scales_x8(row, row_bytes);
+        const __m256 sums = _mm256_cvtepi32_ps(sum_lanes_x8(s));
+        acc = _mm256_fmadd_ps(dw, _mm256_mul_ps(_mm256_set1_ps(y[0].d), sums), acc);
+        off = _mm256_fmadd_ps(dw, _mm256_set1_ps(y[0].s), off);
+    }
+    _mm256_storeu_ps(out, _mm256_add_ps(acc, off));
+}
+
+#include "x86_ternary_lut.h"
+
 // Rows up to this many bytes go two at a time (TERN_SHORT_ROW explains the limit).
 #ifndef TERN_TERNARY_SHORT_ROW
 #define TERN_TERNARY_SHORT_ROW 512
@@ -208,9 +286,15 @@ static inline __attribute__((always_inline)) void dot_ternary_x4(const int forma
 static void ternary_rows_x1(int format, const uint8_t *weights, size_t row_bytes, int64_t rows, int64_t columns,
                             int64_t r0, int64_t r1, const void *activations, size_t act_bytes, int64_t b,
                             float *output) {
+    if (format == TERN_T2_64R) {
+        t2r_rows(weights, rows, columns, r0, r1, activations, act_bytes, b, b + 1, output);
+        return;
+    }
     const int64_t blocks = columns / tern_ternary_block_values(format);
     const tern_act_block *y = (const tern_act_block *)((const uint8_t *)activations + (size_t)b * act_bytes);
     float *out = output + b * rows;
+    if (format == TERN_T2_64)
+        for (; r0 + 8 <= r1; r0 += 8) t2_64_dot_8rows(weights + (size_t)r0 * row_bytes, row_bytes, y, blocks, out + r0);
     if (row_bytes <= TERN_TERNARY_SHORT_ROW) {
         for (; r0 + 2 <= r1; r0 += 2) {
             const uint8_t *row = weights + (size_t)r0 * row_bytes;
@@ -235,6 +319,10 @@ static void ternary_rows_x1(int format, const uint8_t *weights, size_t row_bytes
 static void ternary_rows_x4(int format, const uint8_t *weights, size_t row_bytes, int64_t rows, int64_t columns,
                             int64_t r0, int64_t r1, const void *activations, size_t act_bytes, int64_t b0,
                             float *output) {
+    if (format == TERN_T2_64R) {
+        t2r_rows(weights, rows, columns, r0, r1, activations, act_bytes, b0, b0 + 4, output);
+        return;
+    }
     const int64_t blocks = columns / tern_ternary_block_values(format);
     const tern_act_block *y = (const tern_act_block *)((const uint8_t *)activations + (size_t)b0 * act_bytes);
     const size_t y_stride = act_bytes / sizeof(tern_act_block);

@@ -7,7 +7,7 @@ extension ReferenceKernels {
         case .q4_0, .q8_0, .q8_1: .q8_0
         case .mxfp4, .nvfp4: .q8_0
         case .q4_1: .q8_1
-        case .tq1_0, .tq2_0, .t2_64: .q8_0  // grouped per weight block: ternaryDot
+        case .tq1_0, .tq2_0, .t2_64, .t2_64r: .q8_0  // grouped per weight block: ternaryDot
         }
     }
 
@@ -23,6 +23,7 @@ extension ReferenceKernels {
     public static func dot(format: WeightFormat, row: UnsafeRawPointer, activations: UnsafePointer<Float>, count: Int)
         -> Float
     {
+        precondition(format != .t2_64r, "t2_64r rows are interleaved: use the t2_64 tensor for reference products")
         if format.isTernary { return ternaryDot(format: format, row: row, activations: activations, count: count) }
         let activationFormat = activationFormat(for: format)
         if activationFormat == .f32 {
@@ -72,7 +73,7 @@ extension ReferenceKernels {
                 preconditionFailure("float formats return above")
             case .mxfp4, .nvfp4:
                 preconditionFailure("FP4 formats return above")
-            case .tq1_0, .tq2_0, .t2_64:
+            case .tq1_0, .tq2_0, .t2_64, .t2_64r:
                 preconditionFailure("ternary formats return above")
             }
         }

@@ -152,3 +152,39 @@ extension ReferenceKernels {
         return sum
     }
 }
+
+extension ReferenceKernels {
+    /// `rows` × `columns` t2_64 weights in t2_64r's layout (the specification
+    /// `TernaryRepacking.repack` must match byte for byte): rows 0..<32G in groups
+    /// of 32, per group and 64-column block the 32 f16 scales, then 16 chunks of 32
+    /// bytes; byte j of chunk k belongs to row σ(j) (j, j + 8, j − 8, j for j in
+    /// 0..<8, 8..<16, 16..<24, 24..<32) and holds in its low nibble the codes of
+    /// values 2k, 2k + 1 (c₀ | c₁ << 2), in its high nibble those of 2k + 32, 2k + 33.
+    /// The rows past the groups stay as they are.
+    static func repackT2(_ weights: [UInt8], rows: Int, columns: Int) -> [UInt8] {
+        let blocks = columns / 64, rowBytes = blocks * 18, groups = rows / 32
+        var out = weights
+        func code(_ row: Int, _ block: Int, _ value: Int) -> UInt8 {
+            weights[row * rowBytes + block * 18 + 2 + value % 16] >> (2 * (value / 16)) & 3
+        }
+        func sigma(_ j: Int) -> Int { j < 8 ? j : j < 16 ? j + 8 : j < 24 ? j - 8 : j }
+        for g in 0..<groups {
+            for b in 0..<blocks {
+                let base = (g * blocks + b) * 576
+                for r in 0..<32 {
+                    out[base + 2 * r] = weights[(32 * g + r) * rowBytes + b * 18]
+                    out[base + 2 * r + 1] = weights[(32 * g + r) * rowBytes + b * 18 + 1]
+                }
+                for k in 0..<16 {
+                    for j in 0..<32 {
+                        let r = 32 * g + sigma(j)
+                        let low = code(r, b, 2 * k) | code(r, b, 2 * k + 1) << 2
+                        let high = code(r, b, 2 * k + 32) | code(r, b, 2 * k + 33) << 2
+                        out[base + 64 + 32 * k + j] = low | high << 4
+                    }
+                }
+            }
+        }
+        return out
+    }
+}

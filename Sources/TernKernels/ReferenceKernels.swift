@@ -49,6 +49,7 @@ public enum ReferenceKernels {
             case .mxfp4: dequantizeBlockMXFP4(block, y)
             case .nvfp4: dequantizeBlockNVFP4(block, y)
             case .tq1_0, .tq2_0, .t2_64: dequantizeTernaryBlock(format: format, block, y)
+            case .t2_64r: preconditionFailure("t2_64r rows are interleaved: expand the t2_64 tensor instead")
             }
         }
     }
@@ -83,6 +84,7 @@ public enum ReferenceKernels {
             case .nvfp4: quantizeBlockNVFP4(x, block)
             case .tq1_0, .tq2_0: quantizeBlockTQ(format: format, x, block)
             case .t2_64: quantizeBlockT2(x, block)
+            case .t2_64r: preconditionFailure("t2_64r is made by TernaryRepacking.repack, not quantized")
             }
         }
     }

@@ -20,6 +20,15 @@ public enum WeightFormat: UInt32, Sendable, CaseIterable, CustomStringConvertibl
     /// Tern-only ternary format for rows that are multiples of 64, not 256: 2.25
     /// bits/weight, f16 scale + 64 × 2-bit codes (ReferenceKernels+Ternary.swift).
     case t2_64 = 0x7400
+    /// t2_64 repacked in memory for the lookup-table kernels (rows interleaved in
+    /// groups of 32, same bytes; `TernaryRepacking`). Never in files, not row-addressable,
+    /// and not in `allCases`: only `TernaryRepacking.repack` produces it.
+    case t2_64r = 0x7480
+
+    /// Every format a file may hold or a row may be quantized to (`t2_64r` is neither).
+    public static let allCases: [WeightFormat] = [
+        .f32, .f16, .q4_0, .q4_1, .q8_0, .q8_1, .bf16, .mxfp4, .nvfp4, .tq1_0, .tq2_0, .t2_64,
+    ]
 
     /// Number of values in one block.
     public var blockSize: Int {
@@ -29,7 +38,7 @@ public enum WeightFormat: UInt32, Sendable, CaseIterable, CustomStringConvertibl
         case .mxfp4: 32
         case .nvfp4: 64
         case .tq1_0, .tq2_0: 256
-        case .t2_64: 64
+        case .t2_64, .t2_64r: 64
         }
     }
 
@@ -46,7 +55,7 @@ public enum WeightFormat: UInt32, Sendable, CaseIterable, CustomStringConvertibl
         case .nvfp4: 36
         case .tq1_0: 54
         case .tq2_0: 66
-        case .t2_64: 18
+        case .t2_64, .t2_64r: 18
         }
     }
 
@@ -65,13 +74,14 @@ public enum WeightFormat: UInt32, Sendable, CaseIterable, CustomStringConvertibl
         case .tq1_0: "tq1_0"
         case .tq2_0: "tq2_0"
         case .t2_64: "t2_64"
+        case .t2_64r: "t2_64r"
         }
     }
 
     public var description: String { name }
 
     /// Whether values are ternary codes (−1, 0, +1) times a block scale.
-    public var isTernary: Bool { self == .tq1_0 || self == .tq2_0 || self == .t2_64 }
+    public var isTernary: Bool { self == .tq1_0 || self == .tq2_0 || self == .t2_64 || self == .t2_64r }
 
     /// Bits per weight, as a figure for tables.
     public var bitsPerWeight: Double { Double(bytesPerBlock * 8) / Double(blockSize) }

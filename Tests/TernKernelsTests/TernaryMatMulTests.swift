@@ -19,6 +19,9 @@ struct TernaryMatMulTests {
         Case(format: .t2_64, rows: 31, columns: 576, batch: 1, threads: 2),  // the default model's width: 9 blocks
         Case(format: .t2_64, rows: 7, columns: 192, batch: 2, threads: 1),
         Case(format: .t2_64, rows: 13, columns: 320, batch: 5, threads: 2),
+        // Eight-row groups (x86): 1536 columns is ffn_down's width; 43 rows leave a 3-row tail.
+        Case(format: .t2_64, rows: 43, columns: 1536, batch: 1, threads: 1),
+        Case(format: .t2_64, rows: 70, columns: 576, batch: 1, threads: 2),
     ]
 
     private func product(
@@ -62,6 +65,30 @@ struct TernaryMatMulTests {
             let got = product(c, weights: weights, input: input, kernels: kernels)
             for i in 0..<got.count {
                 #expect(abs(got[i] - expected[i]) <= sums[i] * 2e-5 + 1e-6, "\(kernels.name) \(c) [\(i)]: \(got[i]) vs \(expected[i])")
+            }
+        }
+    }
+
+    @Test("Arbitrary t2_64 bytes (code 3 included) give the reference's products on every path")
+    func arbitraryBytes() {
+        let c = Case(format: .t2_64, rows: 24, columns: 640, batch: 1, threads: 1)
+        var random = SeededGenerator(seed: 67)
+        var weights = (0..<c.rows * 10 * 18).map { _ in UInt8.random(in: 0...255, using: &random) }
+        for block in 0..<c.rows * 10 {
+            // Finite f16 scales in 2^-8...2^-1 (exponent bits 7...14), any sign and mantissa.
+            weights[18 * block + 1] = (weights[18 * block + 1] & 0x83) | UInt8.random(in: 7...14, using: &random) << 2
+        }
+        for j in 2..<18 { weights[j] = 0xff }  // row 0, block 0: all codes 3, the largest sums
+        let input = TestData.floats(c.columns, seed: 68)
+        var expected = [Float](repeating: 0, count: c.rows)
+        ReferenceKernels.multiply(
+            weights: weights, format: c.format, rows: c.rows, columns: c.columns, input: input, batch: 1,
+            output: &expected)
+        let sums = magnitudes(c, weights: weights, input: input).sums
+        for kernels in KernelTable.available {
+            let got = product(c, weights: weights, input: input, kernels: kernels)
+            for i in 0..<got.count {
+                #expect(abs(got[i] - expected[i]) <= sums[i] * 2e-5 + 1e-6, "\(kernels.name) [\(i)]: \(got[i]) vs \(expected[i])")
             }
         }
     }

@@ -29,6 +29,7 @@ enum {
     TERN_TQ1_0 = 34,
     TERN_TQ2_0 = 35,
     TERN_T2_64 = 0x7400,  // Tern-only ternary format, block of 64 (ternary.h)
+    TERN_T2_64R = 0x7480, // t2_64 repacked in memory for lookup-table kernels; never in files (ternary.h)
 };
 
 /// One implementation of the kernels (portable C, AVX2, AVX-512 VNNI, NEON...).
@@ -90,6 +91,12 @@ const tern_kernels *tern_kernels_best(void);
 /// The implementation named `name`, or NULL when it is not built in or this CPU
 /// lacks the instructions it needs. Tests use this to check every path.
 const tern_kernels *tern_kernels_named(const char *name);
+
+/// Rewrite `rows` row-major rows of `columns` values in `format` into the
+/// layout the lookup-table kernels read (same byte count), returning the format
+/// id of that layout, or `format` itself (and copying nothing) when there is
+/// none. Only t2_64 has one today: TERN_T2_64R (ternary.h).
+int tern_ternary_repack(int format, const void *source, void *destination, int64_t rows, int64_t columns);
 
 /// Scalar f16/bf16 conversions matching ggml (round to nearest even).
 float tern_f16_to_f32(uint16_t h);

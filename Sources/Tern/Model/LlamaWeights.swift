@@ -40,19 +40,23 @@ public struct LlamaWeights: Sendable {
         output = file.tensorInfo("output.weight") == nil
             ? tokenEmbedding
             : try matrix("output.weight", c.embeddingLength, c.vocabularySize)
+        // Layer matrices only feed products, so they may take a kernel-only layout.
+        func layerMatrix(_ name: String, _ columns: Int, _ rows: Int) throws(ModelError) -> Tensor {
+            try matrix(name, columns, rows).repackedForKernels()
+        }
         var layers: [LlamaLayerWeights] = []
         for i in 0..<c.layerCount {
             let p = "blk.\(i)."
             layers.append(LlamaLayerWeights(
                 attentionNorm: try vector(p + "attn_norm.weight", c.embeddingLength),
-                query: try matrix(p + "attn_q.weight", c.embeddingLength, c.queryDimension),
-                key: try matrix(p + "attn_k.weight", c.embeddingLength, c.kvDimension),
-                value: try matrix(p + "attn_v.weight", c.embeddingLength, c.kvDimension),
-                output: try matrix(p + "attn_output.weight", c.queryDimension, c.embeddingLength),
+                query: try layerMatrix(p + "attn_q.weight", c.embeddingLength, c.queryDimension),
+                key: try layerMatrix(p + "attn_k.weight", c.embeddingLength, c.kvDimension),
+                value: try layerMatrix(p + "attn_v.weight", c.embeddingLength, c.kvDimension),
+                output: try layerMatrix(p + "attn_output.weight", c.queryDimension, c.embeddingLength),
                 ffnNorm: try vector(p + "ffn_norm.weight", c.embeddingLength),
-                gate: try matrix(p + "ffn_gate.weight", c.embeddingLength, c.feedForwardLength),
-                up: try matrix(p + "ffn_up.weight", c.embeddingLength, c.feedForwardLength),
-                down: try matrix(p + "ffn_down.weight", c.feedForwardLength, c.embeddingLength)))
+                gate: try layerMatrix(p + "ffn_gate.weight", c.embeddingLength, c.feedForwardLength),
+                up: try layerMatrix(p + "ffn_up.weight", c.embeddingLength, c.feedForwardLength),
+                down: try layerMatrix(p + "ffn_down.weight", c.feedForwardLength, c.embeddingLength)))
         }
         self.layers = layers
     }

@@ -9,6 +9,8 @@ public struct Tensor: @unchecked Sendable {
     public let rows: Int
     public let columns: Int
     public let data: UnsafeRawPointer
+    /// Owns `data` when it is not in the mapped file (repacked weights); else nil.
+    var storage: TensorStorage? = nil
 
     public var rowBytes: Int { format.rowBytes(columns)! }  // validated at load: columns is whole blocks
 
@@ -30,4 +32,31 @@ public struct Tensor: @unchecked Sendable {
         let bytes = file.bytes(of: info)
         return Tensor(name: name, format: format, rows: rows, columns: columns, data: bytes.baseAddress!)
     }
+
+    /// This matrix in the layout the fastest kernels read when it has one (t2_64
+    /// on x86 becomes `t2_64r`, see `TernaryRepacking`), else itself. Costs a copy
+    /// of the bytes in memory; only for matrices used in products, never for
+    /// tensors whose rows are looked up (embeddings).
+    func repackedForKernels() -> Tensor {
+        guard TernaryRepacking.repackedFormat(for: format, rows: rows, columns: columns) != nil else { return self }
+        let bytes = rows * rowBytes
+        let storage = TensorStorage(bytes: bytes)
+        guard let repacked = TernaryRepacking.repack(
+            data, format: format, rows: rows, columns: columns, into: storage.pointer) else { return self }
+        return Tensor(
+            name: name, format: repacked, rows: rows, columns: columns, data: UnsafeRawPointer(storage.pointer),
+            storage: storage)
+    }
+}
+
+/// Heap bytes a `Tensor` points into, freed with the last tensor that holds them.
+final class TensorStorage: @unchecked Sendable {
+    // @unchecked: written once before any tensor shares it, read-only afterwards.
+    let pointer: UnsafeMutableRawPointer
+
+    init(bytes: Int) {
+        pointer = UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 1), alignment: 64)
+    }
+
+    deinit { pointer.deallocate() }
 }

@@ -1,0 +1,108 @@
+import Testing
+@testable import TernKernels
+
+@Suite("Ternary formats: t2_64 repacked for lookup-table kernels")
+struct TernaryRepackTests {
+    struct Case: CustomStringConvertible, Sendable {
+        let rows: Int, columns: Int, batch: Int, threads: Int
+        var description: String { "\(rows)x\(columns) batch \(batch) threads \(threads)" }
+    }
+
+    static let cases: [Case] = [
+        Case(rows: 32, columns: 64, batch: 1, threads: 1),    // one group, one block
+        Case(rows: 70, columns: 576, batch: 1, threads: 2),   // two groups and a 6-row tail; the default model's width
+        Case(rows: 43, columns: 1536, batch: 1, threads: 2),  // ffn_down's width
+        Case(rows: 96, columns: 192, batch: 6, threads: 2),   // batched: four vectors at once, then two alone
+        Case(rows: 33, columns: 320, batch: 3, threads: 1),
+    ]
+
+    /// `MatMul.multiply` on `kernels` for weights already in `format`.
+    private func product(
+        _ c: Case, _ format: WeightFormat, _ weights: [UInt8], _ input: [Float], _ kernels: KernelTable,
+        _ activations: MatMul.Activations
+    ) -> [Float] {
+        let pool = ThreadPool(threadCount: c.threads)
+        let words = MatMul.scratchBytes(format: format, columns: c.columns, batch: c.batch) / 8 + 1
+        var scratch = [UInt64](repeating: 0, count: words)
+        var output = [Float](repeating: .nan, count: c.batch * c.rows)
+        scratch.withUnsafeMutableBytes { scratch in
+            MatMul.multiply(
+                weights: weights, format: format, rows: c.rows, columns: c.columns, input: input, batch: c.batch,
+                output: &output, scratch: scratch.baseAddress!, pool: pool, kernels: kernels, activations: activations)
+        }
+        return output
+    }
+
+    private func repacked(_ weights: [UInt8], _ c: Case) -> [UInt8]? {
+        var out = [UInt8](repeating: 0, count: weights.count)
+        let format = out.withUnsafeMutableBytes { out in
+            TernaryRepacking.repack(weights, format: .t2_64, rows: c.rows, columns: c.columns, into: out.baseAddress!)
+        }
+        return format == .t2_64r ? out : nil
+    }
+
+    @Test("The C repacking writes the reference layout byte for byte", arguments: cases)
+    func layout(c: Case) throws {
+        let weights = TestData.packedWeights(format: .t2_64, rows: c.rows, columns: c.columns, seed: 71)
+        let got = try #require(repacked(weights, c))
+        #expect(got == ReferenceKernels.repackT2(weights, rows: c.rows, columns: c.columns))
+        #expect(got != weights, "the groups are interleaved, so the bytes move")
+    }
+
+    @Test("Every path's product of repacked weights matches the reference product of the t2_64 rows",
+          arguments: cases)
+    func products(c: Case) throws {
+        let weights = TestData.packedWeights(format: .t2_64, rows: c.rows, columns: c.columns, seed: 72)
+        let packed = try #require(repacked(weights, c))
+        let input = TestData.floats(c.batch * c.columns, seed: 73)
+        var w = [Float](repeating: 0, count: c.rows * c.columns)
+        ReferenceKernels.dequantizeRow(format: .t2_64, source: weights, destination: &w, count: c.rows * c.columns)
+        var expected = [Float](repeating: 0, count: c.batch * c.rows)
+        ReferenceKernels.multiply(
+            weights: weights, format: .t2_64, rows: c.rows, columns: c.columns, input: input, batch: c.batch,
+            output: &expected)
+        for kernels in KernelTable.available {
+            let int8 = product(c, .t2_64r, packed, input, kernels, .int8)
+            let float = product(c, .t2_64r, packed, input, kernels, .float)
+            for b in 0..<c.batch {
+                for r in 0..<c.rows {
+                    let i = b * c.rows + r
+                    var exact: Double = 0, magnitude: Float = 0
+                    for k in 0..<c.columns {
+                        exact += Double(w[r * c.columns + k]) * Double(input[b * c.columns + k])
+                        magnitude += abs(w[r * c.columns + k] * input[b * c.columns + k])
+                    }
+                    #expect(abs(int8[i] - expected[i]) <= magnitude * 2e-5 + 1e-6,
+                            "\(kernels.name) \(c) int8 [\(i)]: \(int8[i]) vs \(expected[i])")
+                    #expect(abs(Double(float[i]) - exact) <= Double(magnitude) * 1e-5 + 1e-6,
+                            "\(kernels.name) \(c) float [\(i)]: \(float[i]) vs \(exact)")
+                }
+            }
+        }
+    }
+
+    @Test("Only t2_64 with at least 32 rows repacks, and only on x86 vector paths")
+    func eligibility() {
+        let avx2 = KernelTable.named("avx2"), portable = KernelTable.named("portable")!
+        #expect(TernaryRepacking.repackedFormat(for: .t2_64, rows: 31, columns: 576, kernels: avx2 ?? portable) == nil)
+        #expect(TernaryRepacking.repackedFormat(for: .tq2_0, rows: 64, columns: 512, kernels: avx2 ?? portable) == nil)
+        #expect(TernaryRepacking.repackedFormat(for: .t2_64, rows: 64, columns: 576, kernels: portable) == nil)
+        if let avx2 {
+            #expect(TernaryRepacking.repackedFormat(for: .t2_64, rows: 64, columns: 576, kernels: avx2) == .t2_64r)
+        }
+        let small = [UInt8](repeating: 0, count: 31 * 18)
+        var out = small
+        let format = out.withUnsafeMutableBytes {
+            TernaryRepacking.repack(small, format: .t2_64, rows: 31, columns: 64, into: $0.baseAddress!)
+        }
+        #expect(format == nil)
+    }
+
+    @Test("t2_64r scratch adds 32 bytes of tables per column pair; the format stays out of allCases")
+    func scratchAndCases() {
+        #expect(MatMul.scratchBytes(format: .t2_64r, columns: 576, batch: 2) == 2 * (18 * 40 + 288 * 32))
+        #expect(!WeightFormat.allCases.contains(.t2_64r))
+        #expect(WeightFormat(name: "t2_64r") == nil)
+        #expect(WeightFormat.t2_64r.rowBytes(576) == WeightFormat.t2_64.rowBytes(576))
+    }
+}
