@@ -9,14 +9,15 @@ enum LiveEngine {
     /// An engine over the default model with the model's own chat template, as `tern serve` builds it.
     static func make(
         contextLength: Int = 256, kvCacheTokens: Int? = nil, blockSize: Int = 16, maxSequences: Int = 4,
-        maxBatchedTokens: Int = 128, maxOutstanding: Int = 64
+        maxBatchedTokens: Int = 128, maxOutstanding: Int = 64, checksInvariants: Bool = false
     ) throws -> LLMEngine {
         let loaded = try TestModel.load()
         return try LLMEngine(
             model: loaded, modelName: "smollm2", chatTemplate: loaded.chatTemplate(named: nil),
             configuration: EngineConfiguration(
                 contextLength: contextLength, kvCacheTokens: kvCacheTokens, blockSize: blockSize, maxSequences: maxSequences,
-                maxBatchedTokens: maxBatchedTokens, maxOutstanding: maxOutstanding, threadCount: 2))
+                maxBatchedTokens: maxBatchedTokens, maxOutstanding: maxOutstanding, threadCount: 2,
+                checksInvariants: checksInvariants))
     }
 
     /// Serves `engine` on 127.0.0.1 (a free port) while `body` runs; `body` gets the port.
