@@ -23,7 +23,7 @@ struct ChatCompletionHandler: Sendable {
         let requests = try (0..<n).map { (choice) throws(APIError) in
             GenerationRequest(
                 promptTokens: prompt, params: try gateway.params(fields, defaultMaxTokens: defaultMaxTokens, choice: choice),
-                topLogprobs: topLogprobs)
+                topLogprobs: topLogprobs, ignoresEndOfGeneration: fields.ignoresEndOfGeneration)
         }
         let lease = try gateway.start(requests, promptParam: "messages")
         gateway.metrics.countPrompt(tokens: prompt.count)

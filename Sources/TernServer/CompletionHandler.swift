@@ -29,7 +29,10 @@ struct CompletionHandler: Sendable {
         for prompt in prompts {
             for choice in 0..<n {
                 let params = try gateway.params(fields, defaultMaxTokens: Self.defaultMaxTokens, choice: choice)
-                requests.append(GenerationRequest(promptTokens: prompt, params: params, topLogprobs: body.logprobs))
+                requests.append(
+                    GenerationRequest(
+                        promptTokens: prompt, params: params, topLogprobs: body.logprobs,
+                        ignoresEndOfGeneration: fields.ignoresEndOfGeneration))
             }
         }
         let lease = try gateway.start(requests, promptParam: "prompt")

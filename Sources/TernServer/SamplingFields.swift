@@ -1,7 +1,7 @@
 import Tern
 
 /// The request fields that chat and text completions share, as OpenAI names them, plus
-/// `top_k`, `min_p` and `repetition_penalty` as vLLM and llama.cpp's server accept them.
+/// `top_k`, `min_p`, `repetition_penalty` and `ignore_eos` as vLLM and llama.cpp's server accept them.
 struct SamplingFields: Decodable {
     var model: String?
     var stream: Bool?
@@ -19,6 +19,8 @@ struct SamplingFields: Decodable {
     /// Any integer; negative seeds are taken by their bit pattern.
     var seed: Int64?
     var stop: StopSequences?
+    /// Keep generating past end-of-generation tokens up to the token limit (for benchmarks).
+    var ignoreEOS: Bool?
 
     enum CodingKeys: String, CodingKey {
         case model, stream, n, temperature, seed, stop
@@ -31,7 +33,11 @@ struct SamplingFields: Decodable {
         case repetitionPenalty = "repetition_penalty"
         case presencePenalty = "presence_penalty"
         case frequencyPenalty = "frequency_penalty"
+        case ignoreEOS = "ignore_eos"
     }
+
+    /// `ignore_eos`, false when left out.
+    var ignoresEndOfGeneration: Bool { ignoreEOS ?? false }
 
     struct StreamOptions: Decodable {
         var includeUsage: Bool?

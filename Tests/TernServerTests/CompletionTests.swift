@@ -27,6 +27,29 @@ struct CompletionTests {
         #expect(harness.fake.submitted.first?.promptTokens == expected)
     }
 
+    /// `ignore_eos` (as llama.cpp's server and vLLM take it; bench/serve-load.py sends it) on
+    /// both endpoints: (path, request fields without it, the value sent or nil, expected).
+    static let ignoreEOSCases: [(String, String, Bool?, Bool)] = [
+        ("/v1/completions", #""prompt": "x""#, true, true),
+        ("/v1/completions", #""prompt": "x""#, false, false),
+        ("/v1/completions", #""prompt": "x""#, nil, false),
+        ("/v1/chat/completions", #""messages": [{"role": "user", "content": "x"}]"#, true, true),
+        ("/v1/chat/completions", #""messages": [{"role": "user", "content": "x"}]"#, nil, false),
+    ]
+
+    @Test("ignore_eos reaches the engine as ignoresEndOfGeneration, false when left out", arguments: ignoreEOSCases)
+    func ignoreEOS(path: String, fields: String, sent: Bool?, expected: Bool) async throws {
+        let harness = try ServerHarness()
+        let flag = sent.map { #", "ignore_eos": \#($0)"# } ?? ""
+        try await harness.run { client in
+            let response = try await client.post(path, json: #"{\#(fields), "max_tokens": 2, "n": 2\#(flag)}"#)
+            #expect(response.status == .ok)
+        }
+        let submitted = harness.fake.submitted
+        #expect(submitted.count == 2)
+        #expect(submitted.allSatisfy { $0.ignoresEndOfGeneration == expected })
+    }
+
     @Test("a prompt of token ids is used as is")
     func tokenPrompt() async throws {
         let harness = try ServerHarness()

@@ -14,10 +14,14 @@ public struct EngineConfiguration: Sendable, Equatable {
     public var maxOutstanding: Int
     /// Threads for computation.
     public var threadCount: Int
+    /// After every round, verify the scheduler's and block manager's accounting
+    /// (`Scheduler.checkInvariants()`) and keep the first violation (`LLMEngine.invariantReport()`).
+    /// Costs a walk over every block per step: for tests and debugging.
+    public var checksInvariants: Bool
 
     public init(
         contextLength: Int, kvCacheTokens: Int? = nil, blockSize: Int = 16, maxSequences: Int = 16,
-        maxBatchedTokens: Int = 512, maxOutstanding: Int = 256, threadCount: Int
+        maxBatchedTokens: Int = 512, maxOutstanding: Int = 256, threadCount: Int, checksInvariants: Bool = false
     ) {
         self.contextLength = contextLength
         self.kvCacheTokens = kvCacheTokens ?? contextLength
@@ -26,6 +30,7 @@ public struct EngineConfiguration: Sendable, Equatable {
         self.maxBatchedTokens = maxBatchedTokens
         self.maxOutstanding = maxOutstanding
         self.threadCount = threadCount
+        self.checksInvariants = checksInvariants
     }
 
     /// Blocks in the cache.

@@ -34,11 +34,21 @@ final class EngineCore: @unchecked Sendable {
             for id in aborts { end(id, .cancelled) }
             if mailbox.isCancelling { for id in Array(contexts.keys) { end(id, .cancelled) } }
             if !contexts.isEmpty { step() }
+            if configuration.checksInvariants { checkInvariants() }
             mailbox.publish(scheduler.snapshot())
             // After the snapshot: a client that sees its stream end also sees its blocks free.
             mailbox.finished(closing.count)
             for (context, reason) in closing { context.finish(reason) }
             closing.removeAll(keepingCapacity: true)
+        }
+    }
+
+    private func checkInvariants() {
+        do {
+            try scheduler.checkInvariants()
+            mailbox.recordInvariantCheck(nil)
+        } catch {
+            mailbox.recordInvariantCheck(error)
         }
     }
 

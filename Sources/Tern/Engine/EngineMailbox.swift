@@ -20,6 +20,8 @@ final class EngineMailbox: @unchecked Sendable {
     private var published = EngineSnapshot()
     /// Requests submitted and not yet finished (waiting in the mailbox, or in the scheduler).
     private var outstanding = 0
+    private var invariantChecks = 0
+    private var firstViolation: InvariantViolation?
 
     /// Queues `request` unless the engine is closed or `maxOutstanding` requests are already in.
     func submit(
@@ -99,6 +101,20 @@ final class EngineMailbox: @unchecked Sendable {
         condition.lock()
         published = snapshot
         condition.unlock()
+    }
+
+    /// The engine's side: one check of its accounting ran; `violation` is what it found, if anything.
+    func recordInvariantCheck(_ violation: InvariantViolation?) {
+        condition.lock()
+        invariantChecks += 1
+        if firstViolation == nil { firstViolation = violation }
+        condition.unlock()
+    }
+
+    var invariantReport: LLMEngine.InvariantReport {
+        condition.lock()
+        defer { condition.unlock() }
+        return LLMEngine.InvariantReport(checks: invariantChecks, firstViolation: firstViolation)
     }
 
     var snapshot: EngineSnapshot {

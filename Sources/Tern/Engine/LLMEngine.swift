@@ -65,6 +65,18 @@ public final class LLMEngine: GenerationService, @unchecked Sendable {
 
     public func snapshot() -> EngineSnapshot { mailbox.snapshot }
 
+    /// What the engine's self-checks found so far (`EngineConfiguration.checksInvariants`).
+    public struct InvariantReport: Sendable, Equatable {
+        /// Rounds whose accounting was verified; 0 when checking is off.
+        public var checks: Int
+        /// The first broken rule, nil while none was found.
+        public var firstViolation: InvariantViolation?
+    }
+
+    /// The result of the engine thread's invariant checks, which run after every round when
+    /// `configuration.checksInvariants` is on.
+    public func invariantReport() -> InvariantReport { mailbox.invariantReport }
+
     /// Stops taking requests, finishes those in flight, and returns when the engine thread
     /// has stopped, or after `deadline` (then requests still running are cancelled).
     public func shutdown(deadline: Duration = .seconds(30)) {

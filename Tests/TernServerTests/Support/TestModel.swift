@@ -2,7 +2,8 @@ import Foundation
 import Tern
 
 /// The default model's tokenizer and chat template, for prompts built exactly as the server
-/// builds them. The model is never skipped: `.ci/run` obtains it as a user does (`tern pull`).
+/// builds them, and the whole model for the real engine. The model is never skipped: `.ci/run`
+/// obtains it as a user does (`tern pull`).
 enum TestModel {
     struct Missing: Error, CustomStringConvertible {
         let path: String
@@ -27,6 +28,28 @@ enum TestModel {
     }
 
     private static let cache = LoadOnce()
+
+    /// The whole default model, loaded once per process (it is immutable), for tests that run
+    /// the real engine behind the server.
+    static func load() throws -> LoadedModel {
+        try modelCache.get()
+    }
+
+    private static let modelCache = ModelOnce()
+
+    private final class ModelOnce: @unchecked Sendable {
+        // @unchecked: guarded by `lock`.
+        private let lock = NSLock()
+        private var model: LoadedModel?
+        func get() throws -> LoadedModel {
+            try lock.withLock {
+                if let model { return model }
+                let loaded = try LoadedModel(path: TestModel.path())
+                model = loaded
+                return loaded
+            }
+        }
+    }
 
     private final class LoadOnce: @unchecked Sendable {
         // @unchecked: guarded by `lock`; concurrent tests must not download or parse twice.

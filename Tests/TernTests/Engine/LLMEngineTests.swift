@@ -7,14 +7,15 @@ import Tern
 struct LLMEngineTests {
     static func engine(
         contextLength: Int = 512, kvCacheTokens: Int? = nil, maxSequences: Int = 8, maxBatchedTokens: Int = 256,
-        maxOutstanding: Int = 64
+        maxOutstanding: Int = 64, checksInvariants: Bool = false
     ) throws -> LLMEngine {
         let loaded = try TestModel.load()
         return try LLMEngine(
             model: loaded, modelName: "smollm2", chatTemplate: .chatml,
             configuration: EngineConfiguration(
                 contextLength: contextLength, kvCacheTokens: kvCacheTokens, blockSize: 16, maxSequences: maxSequences,
-                maxBatchedTokens: maxBatchedTokens, maxOutstanding: maxOutstanding, threadCount: 2))
+                maxBatchedTokens: maxBatchedTokens, maxOutstanding: maxOutstanding, threadCount: 2,
+                checksInvariants: checksInvariants))
     }
 
     /// Runs a request to its end; returns its tokens, text and summary.
@@ -91,6 +92,20 @@ struct LLMEngineTests {
         #expect(second.tokens == first.tokens)
         let snapshot = engine.snapshot()
         #expect(snapshot.prefixCacheHitTokens == (prompt.count - 1) / 16 * 16)
+    }
+
+    @Test("with checksInvariants on, the engine verifies its accounting every round; off, never")
+    func invariantChecks() async throws {
+        let prompt = try TestModel.load().tokenizer.encode("The capital of France is")
+        for checking in [true, false] {
+            let engine = try Self.engine(checksInvariants: checking)
+            let result = try await Self.collect(engine, GenerationRequest(promptTokens: prompt, params: Self.greedy(6)))
+            #expect(result.tokens.count == 6)
+            let report = engine.invariantReport()
+            // At least one round per generated token (the first one also prefills).
+            #expect(checking ? report.checks >= 6 : report.checks == 0)
+            #expect(report.firstViolation == nil)
+        }
     }
 
     @Test("a consumer that stops listening aborts its request and frees its blocks at once")
