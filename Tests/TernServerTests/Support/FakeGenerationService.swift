@@ -47,7 +47,7 @@ final class FakeGenerationService: GenerationService, @unchecked Sendable {
     var runningCount: Int { lock.withLock { running } }
 
     /// Waits (up to `timeout`) until `condition` holds; returns whether it did.
-    func wait(upTo timeout: Duration = .seconds(5), until condition: (FakeGenerationService) -> Bool) async -> Bool {
+    func wait(upTo timeout: Duration = .seconds(30), until condition: (FakeGenerationService) -> Bool) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if condition(self) { return true }
