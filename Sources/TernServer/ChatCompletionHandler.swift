@@ -37,7 +37,9 @@ struct ChatCompletionHandler: Sendable {
                 try await reply.stream(lease, gateway: gateway, includeUsage: includeUsage, to: &events)
             }
         }
-        return try await reply.collect(lease, gateway: gateway)
+        return try await GenerationGateway.wholeReply(request: request) { [gateway] in
+            try await reply.collect(lease, gateway: gateway)
+        }
     }
 
     /// The prompt: the template's text for the conversation, with a reply header, tokenized

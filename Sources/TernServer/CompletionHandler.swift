@@ -47,7 +47,9 @@ struct CompletionHandler: Sendable {
                 try await reply.stream(lease, gateway: gateway, includeUsage: includeUsage, to: &events)
             }
         }
-        return try await reply.collect(lease, gateway: gateway)
+        return try await GenerationGateway.wholeReply(request: request) { [gateway] in
+            try await reply.collect(lease, gateway: gateway)
+        }
     }
 
     /// The fixed parts of one reply and how to write it.

@@ -18,6 +18,11 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         switch error {
         case let error as APIError:
             return error
+        case is CancellationError:
+            // The client closed the connection before the response (nginx's 499); it reads nothing.
+            return APIError(
+                status: .init(code: 499, reasonPhrase: "Client Closed Request"),
+                message: "The client closed the connection before the response was ready.", type: "invalid_request_error")
         case is NIOTooManyBytesError:
             return APIError(
                 status: .contentTooLarge, message: "The request body is larger than the server accepts; send a smaller body.",

@@ -69,6 +69,18 @@ struct GenerationGateway: Sendable {
             })
     }
 
+    /// A whole (not streamed) reply that `collect` makes. When the client closes the connection
+    /// first, `collect` is cancelled, which aborts its generations: nobody is left to read them.
+    /// As with `eventStream`, watching the connection ends it after the response, so the
+    /// response says `Connection: close`.
+    static func wholeReply(
+        request: Request, collect: @escaping @Sendable () async throws -> Response
+    ) async throws -> Response {
+        var response = try await request.body.consumeWithCancellationOnInboundClose { _ in try await collect() }
+        response.headers[.connection] = "close"
+        return response
+    }
+
     /// `created`: seconds since 1970, as OpenAI stamps responses.
     static func timestamp() -> Int { Int(Date().timeIntervalSince1970) }
 
