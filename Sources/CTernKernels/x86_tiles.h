@@ -133,6 +133,9 @@ static inline __attribute__((always_inline)) void q8_tile(const uint8_t *row, si
         for (int r = 0; r < R; r++) out[v * out_stride + r] = hsum8(acc[r][v]);
 }
 
+typedef void (*tern_xtile_fn)(const uint8_t *qx, const float *scales, const tern_act_block *y, size_t y_stride,
+                              int64_t blocks, float *out, int64_t out_stride);
+
 // MARK: - Expanded q4 rows
 // With many vectors per row tile, unpacking nibbles and converting scales once
 // per tile instead of once per group of V vectors takes a third of the work out
@@ -195,8 +198,6 @@ static inline __attribute__((always_inline)) void q4x_tile(const uint8_t *qx, co
     }
 }
 
-typedef void (*tern_xtile_fn)(const uint8_t *qx, const float *scales, const tern_act_block *y, size_t y_stride,
-                              int64_t blocks, float *out, int64_t out_stride);
 #define TERN_XTILE_FN(R, V)                                                                                      \
     static void xtile_q4_##R##x##V(const uint8_t *qx, const float *scales, const tern_act_block *y, size_t ys,   \
                                    int64_t blocks, float *out, int64_t os) {                                   \
@@ -214,6 +215,79 @@ static void q4_expand_tile(const uint8_t *row, size_t row_bytes, int has_min, in
                            float *scales) {
     if (has_min) q4_expand(row, row_bytes, TERN_TILE_R, 1, blocks, qx, scales);
     else q4_expand(row, row_bytes, TERN_TILE_R, 0, blocks, qx, scales);
+}
+
+// MARK: - Expanded q8 rows
+// q8 blocks are 34 (or 36) bytes, so most 32-byte loads of their values straddle
+// cache lines, and each group of V vectors would redo the scale conversions.
+// Expanded once per tile instead: (blocks, R, 32) bytes and (blocks, 4) float
+// scales. The products take y's absolute values as the unsigned operand (one
+// per vector and block, shared by the R rows) and x with y's signs.
+
+#define TERN_TILE_Q8_EXPAND_BLOCKS TERN_TILE_EXPAND_BLOCKS
+
+static inline __attribute__((always_inline)) void q8_expand(const uint8_t *row, size_t row_bytes, const size_t stride,
+                                                            const size_t offset, const int R, int64_t blocks,
+                                                            uint8_t *qx, float *scales) {
+    for (int64_t i = 0; i < blocks; i++, row += stride) {
+        for (int r = 0; r < R; r++) prefetch_ahead(row + (size_t)r * row_bytes);
+        _mm_store_ps(scales + i * 4, tile_q8_scales(row, row_bytes, R));
+        for (int r = 0; r < R; r++)
+            _mm256_store_si256((__m256i *)(qx + ((size_t)i * R + r) * 32),
+                               _mm256_loadu_si256((const __m256i *)(row + (size_t)r * row_bytes + offset)));
+    }
+}
+
+// q8_tile on an expanded tile: the same float operations in the same order, and
+// the same exact integer sums (|y| * (x with y's sign) = x * y).
+static inline __attribute__((always_inline)) void q8x_tile(const uint8_t *qx, const float *scales, const int R,
+                                                           const int V, const tern_act_block *y, size_t y_stride,
+                                                           int64_t blocks, float *out, int64_t out_stride) {
+    __m256 acc[TERN_TILE_MAX_R][TERN_TILE_MAX_V];
+    float products[TERN_TILE_SPAN][TERN_TILE_MAX_V][4] __attribute__((aligned(16)));
+    for (int v = 0; v < V; v++)
+        for (int r = 0; r < R; r++) acc[r][v] = _mm256_setzero_ps();
+    for (int64_t i0 = 0; i0 < blocks; i0 += TERN_TILE_SPAN) {
+        const int64_t span = blocks - i0 < TERN_TILE_SPAN ? blocks - i0 : TERN_TILE_SPAN;
+        for (int64_t i = 0; i < span; i++) {
+            const __m128 w = _mm_load_ps(scales + (i0 + i) * 4);
+            for (int v = 0; v < V; v++)
+                _mm_store_ps(products[i][v], _mm_mul_ps(w, _mm_broadcast_ss(&y[(size_t)v * y_stride + i0 + i].d)));
+        }
+        for (int64_t i = 0; i < span; i++) {
+            const uint8_t *x = qx + (size_t)(i0 + i) * R * 32;
+            for (int v = 0; v < V; v++) {
+                const __m256i qy = _mm256_loadu_si256((const __m256i *)y[(size_t)v * y_stride + i0 + i].qs);
+                const __m256i uy = _mm256_sign_epi8(qy, qy);
+                for (int r = 0; r < R; r++) {
+                    const __m256i sx = _mm256_sign_epi8(_mm256_load_si256((const __m256i *)(x + r * 32)), qy);
+                    const __m256 sumi = _mm256_cvtepi32_ps(TERN_DOT_U8S8(uy, sx));
+                    acc[r][v] = _mm256_fmadd_ps(_mm256_broadcast_ss(&products[i][v][r]), sumi, acc[r][v]);
+                }
+            }
+        }
+    }
+    for (int v = 0; v < V; v++)
+        for (int r = 0; r < R; r++) out[v * out_stride + r] = hsum8(acc[r][v]);
+}
+
+#define TERN_XTILE_FN(R, V)                                                                                      \
+    static void xtile_q8_##R##x##V(const uint8_t *qx, const float *scales, const tern_act_block *y, size_t ys,   \
+                                   int64_t blocks, float *out, int64_t os) {                                   \
+        q8x_tile(qx, scales, R, V, y, ys, blocks, out, os);                                                     \
+    }
+#define TERN_XTILE_FNS(R) TERN_XTILE_FN(R, 1) TERN_XTILE_FN(R, 2) TERN_XTILE_FN(R, 3) TERN_XTILE_FN(R, 4)       \
+    static const tern_xtile_fn xtiles_q8[4] = {xtile_q8_##R##x1, xtile_q8_##R##x2, xtile_q8_##R##x3, xtile_q8_##R##x4};
+#define TERN_XTILE_FNS_(R) TERN_XTILE_FNS(R)
+TERN_XTILE_FNS_(TERN_TILE_R)
+#undef TERN_XTILE_FN
+#undef TERN_XTILE_FNS
+#undef TERN_XTILE_FNS_
+
+static void q8_expand_tile(const uint8_t *row, size_t row_bytes, int format, int64_t blocks, uint8_t *qx,
+                           float *scales) {
+    if (format == TERN_Q8_0) q8_expand(row, row_bytes, sizeof(tern_block_q8_0), 2, TERN_TILE_R, blocks, qx, scales);
+    else q8_expand(row, row_bytes, sizeof(tern_block_q8_1), 4, TERN_TILE_R, blocks, qx, scales);
 }
 
 // One function per (format, R, V) the driver uses: full tiles of TERN_TILE_R
@@ -271,8 +345,10 @@ static int tiles_multiply(int format, const uint8_t *weights, size_t row_bytes, 
     int64_t pass = (int64_t)(TERN_TILE_ACT_BYTES / act_bytes) / TERN_TILE_V * TERN_TILE_V;
     if (pass < TERN_TILE_V) pass = TERN_TILE_V;
     // Expanding pays once a tile meets a few groups of vectors.
-    const int expand = (format == TERN_Q4_0 || format == TERN_Q4_1) && blocks <= TERN_TILE_EXPAND_BLOCKS &&
-                       batch >= 2 * TERN_TILE_V;
+    const int q8 = format == TERN_Q8_0 || format == TERN_Q8_1;
+    const int expand = batch >= 2 * TERN_TILE_V &&
+                       (q8 ? blocks <= TERN_TILE_Q8_EXPAND_BLOCKS : blocks <= TERN_TILE_EXPAND_BLOCKS);
+    // (blocks, R, 32) bytes; scales (blocks, 8) for q4, (blocks, 4) for q8.
     uint8_t expanded[TERN_TILE_EXPAND_BLOCKS * TERN_TILE_R * 32] __attribute__((aligned(32)));
     float expanded_scales[TERN_TILE_EXPAND_BLOCKS * 8] __attribute__((aligned(32)));
     for (int64_t b0 = 0; b0 < batch; b0 += pass) {
@@ -281,11 +357,13 @@ static int tiles_multiply(int format, const uint8_t *weights, size_t row_bytes, 
             const int full = r + TERN_TILE_R <= r1;
             const uint8_t *row = weights + (size_t)r * row_bytes;
             if (full && expand) {
-                q4_expand_tile(row, row_bytes, format == TERN_Q4_1, blocks, expanded, expanded_scales);
+                if (q8) q8_expand_tile(row, row_bytes, format, blocks, expanded, expanded_scales);
+                else q4_expand_tile(row, row_bytes, format == TERN_Q4_1, blocks, expanded, expanded_scales);
+                const tern_xtile_fn *xtiles = q8 ? xtiles_q8 : xtiles_q4;
                 for (int64_t b = b0; b < b1; b += TERN_TILE_V) {
                     const int64_t v = b1 - b < TERN_TILE_V ? b1 - b : TERN_TILE_V;
                     const tern_act_block *y = (const tern_act_block *)((const uint8_t *)activations + (size_t)b * act_bytes);
-                    xtiles_q4[v - 1](expanded, expanded_scales, y, y_stride, blocks, output + b * rows + r, rows);
+                    xtiles[v - 1](expanded, expanded_scales, y, y_stride, blocks, output + b * rows + r, rows);
                 }
                 r += TERN_TILE_R;
                 continue;
