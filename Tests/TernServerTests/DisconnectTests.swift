@@ -36,7 +36,7 @@ struct DisconnectTests {
             let port = try #require(client.port)
             let socket = try RawHTTPSocket(port: port)
             try socket.sendJSON(path: path, body: body)
-            let response = try await socket.readResponse(timeout: .seconds(5))
+            let response = try await socket.readResponse(timeout: .seconds(30))
             #expect(response.status == 200)
             #expect(response.headers.contains("connection: close"))
             let json = try JSONValue(parsing: Array(response.body.utf8))

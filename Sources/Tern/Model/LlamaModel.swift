@@ -98,7 +98,9 @@ public final class LlamaModel: Sendable {
                     input: w.normed, batch: n, scratch: w.matmulScratch, pool: pool, activations: activations)
                 pool.run { index, count in  // elementwise, so any split gives the same values
                     let begin = n * ffn * index / count, end = n * ffn * (index + 1) / count
-                    SwiGLU.apply(gate: w.gate + begin, up: w.up + begin, count: end - begin)
+                    // The scalar (expf) form: the vectorized kernel moved perplexity by 1.5% and a
+                    // reference logit by 0.78 (both tests fail with it); to investigate before use.
+                    SwiGLU.reference(gate: w.gate + begin, up: w.up + begin, count: end - begin)
                 }
                 multiply(layer.down, w.gate, n, w.query, w, pool, activations)
                 add(w.x, w.query, count: n * dim)
