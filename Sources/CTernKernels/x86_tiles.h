@@ -198,18 +198,6 @@ static inline __attribute__((always_inline)) void q4x_tile(const uint8_t *qx, co
     }
 }
 
-#define TERN_XTILE_FN(R, V)                                                                                      \
-    static void xtile_q4_##R##x##V(const uint8_t *qx, const float *scales, const tern_act_block *y, size_t ys,   \
-                                   int64_t blocks, float *out, int64_t os) {                                   \
-        q4x_tile(qx, scales, R, V, y, ys, blocks, out, os);                                                     \
-    }
-#define TERN_XTILE_FNS(R) TERN_XTILE_FN(R, 1) TERN_XTILE_FN(R, 2) TERN_XTILE_FN(R, 3) TERN_XTILE_FN(R, 4)       \
-    static const tern_xtile_fn xtiles_q4[4] = {xtile_q4_##R##x1, xtile_q4_##R##x2, xtile_q4_##R##x3, xtile_q4_##R##x4};
-#define TERN_XTILE_FNS_(R) TERN_XTILE_FNS(R)
-TERN_XTILE_FNS_(TERN_TILE_R)
-#undef TERN_XTILE_FN
-#undef TERN_XTILE_FNS
-#undef TERN_XTILE_FNS_
 
 static void q4_expand_tile(const uint8_t *row, size_t row_bytes, int has_min, int64_t blocks, uint8_t *qx,
                            float *scales) {
@@ -271,15 +259,18 @@ static inline __attribute__((always_inline)) void q8x_tile(const uint8_t *qx, co
         for (int r = 0; r < R; r++) out[v * out_stride + r] = hsum8(acc[r][v]);
 }
 
-#define TERN_XTILE_FN(R, V)                                                                                      \
-    static void xtile_q8_##R##x##V(const uint8_t *qx, const float *scales, const tern_act_block *y, size_t ys,   \
-                                   int64_t blocks, float *out, int64_t os) {                                   \
-        q8x_tile(qx, scales, R, V, y, ys, blocks, out, os);                                                     \
+// One function per (kind, V) over expanded tiles of TERN_TILE_R rows, and a table per kind.
+#define TERN_XTILE_FN(K, R, V)                                                                                   \
+    static void xtile_##K##_##R##x##V(const uint8_t *qx, const float *scales, const tern_act_block *y, size_t ys, \
+                                      int64_t blocks, float *out, int64_t os) {                                  \
+        K##x_tile(qx, scales, R, V, y, ys, blocks, out, os);                                                    \
     }
-#define TERN_XTILE_FNS(R) TERN_XTILE_FN(R, 1) TERN_XTILE_FN(R, 2) TERN_XTILE_FN(R, 3) TERN_XTILE_FN(R, 4)       \
-    static const tern_xtile_fn xtiles_q8[4] = {xtile_q8_##R##x1, xtile_q8_##R##x2, xtile_q8_##R##x3, xtile_q8_##R##x4};
-#define TERN_XTILE_FNS_(R) TERN_XTILE_FNS(R)
-TERN_XTILE_FNS_(TERN_TILE_R)
+#define TERN_XTILE_FNS(K, R) TERN_XTILE_FN(K, R, 1) TERN_XTILE_FN(K, R, 2) TERN_XTILE_FN(K, R, 3) TERN_XTILE_FN(K, R, 4) \
+    static const tern_xtile_fn xtiles_##K[4] = {xtile_##K##_##R##x1, xtile_##K##_##R##x2, xtile_##K##_##R##x3,   \
+                                                xtile_##K##_##R##x4};
+#define TERN_XTILE_FNS_(K, R) TERN_XTILE_FNS(K, R)
+TERN_XTILE_FNS_(q4, TERN_TILE_R)
+TERN_XTILE_FNS_(q8, TERN_TILE_R)
 #undef TERN_XTILE_FN
 #undef TERN_XTILE_FNS
 #undef TERN_XTILE_FNS_
