@@ -35,19 +35,7 @@ def run_chat(client, args):
         choice = reply.choices[0]
         return {"object": reply.object, "text": choice.message.content, "role": choice.message.role,
                 "finish_reasons": [c.finish_reason for c in reply.choices], "chunks": 0, **usage_fields(reply.usage)}
-    objects, pieces, reasons, role, usage, chunks = set(), [], [], None, None, 0
-    for chunk in client.chat.completions.create(**args):
-        objects.add(chunk.object)
-        for choice in chunk.choices:
-            role = role or choice.delta.role
-            if choice.delta.content:
-                pieces.append(choice.delta.content)
-                chunks += 1
-            if choice.finish_reason:
-                reasons.append(choice.finish_reason)
-        usage = chunk.usage or usage
-    return {"object": ",".join(sorted(objects)), "text": "".join(pieces), "role": role, "finish_reasons": reasons,
-            "chunks": chunks, **usage_fields(usage)}
+    return collect(client.chat.completions.create(**args), lambda c: c.delta.content, lambda c: c.delta.role)
 
 
 def run_completions(client, args):
@@ -55,17 +43,23 @@ def run_completions(client, args):
         reply = client.completions.create(**args)
         return {"object": reply.object, "text": reply.choices[0].text, "role": None,
                 "finish_reasons": [c.finish_reason for c in reply.choices], "chunks": 0, **usage_fields(reply.usage)}
-    objects, pieces, reasons, usage, chunks = set(), [], [], None, 0
-    for chunk in client.completions.create(**args):
+    return collect(client.completions.create(**args), lambda c: c.text, lambda c: None)
+
+
+def collect(stream, text_of, role_of):
+    """Folds a stream of chunks into one result: text of the deltas joined, the first role."""
+    objects, pieces, reasons, role, usage, chunks = set(), [], [], None, None, 0
+    for chunk in stream:
         objects.add(chunk.object)
         for choice in chunk.choices:
-            if choice.text:
-                pieces.append(choice.text)
+            role = role or role_of(choice)
+            if text_of(choice):
+                pieces.append(text_of(choice))
                 chunks += 1
             if choice.finish_reason:
                 reasons.append(choice.finish_reason)
         usage = chunk.usage or usage
-    return {"object": ",".join(sorted(objects)), "text": "".join(pieces), "role": None, "finish_reasons": reasons,
+    return {"object": ",".join(sorted(objects)), "text": "".join(pieces), "role": role, "finish_reasons": reasons,
             "chunks": chunks, **usage_fields(usage)}
 
 
