@@ -19,7 +19,7 @@ fi
 llama=$1
 shift
 formats=("$@")
-[[ ${#formats[@]} -gt 0 ]] || formats=(f32 f16 q8_0 q4_1 q4_0 mxfp4 nvfp4 tq2_0 tq1_0 tern_t2)
+[[ ${#formats[@]} -gt 0 ]] || formats=(f32 f16 q8_0 q4_1 q4_0 mxfp4 nvfp4 tq2_0 tq1_0 t2_64)
 threads=${THREADS:-2} ctx=${CTX:-512} chunks=${CHUNKS:-8} prompt=${PROMPT:-512} gen=${GEN:-128} reps=${REPS:-3}
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -43,7 +43,7 @@ speed() {  # markdown table on stdin, test name -> "mean ± sd"
 
 echo "- date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 echo "- cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) cores"
-echo "- tern: $(git rev-parse --short HEAD 2>/dev/null || echo unknown); llama.cpp: $("$llama/llama-bench" --version 2>&1 | grep -m1 -oE 'version: [0-9]+ \([0-9a-f]+\)' || echo unknown)"
+echo "- tern: $(git rev-parse --short HEAD 2>/dev/null || echo unknown); llama.cpp: $("$llama/llama-bench" --version 2>&1 | grep -m1 -oE 'commit [0-9a-f]+' || echo unknown)"
 echo "- perplexity: bundled Botchan text, -c $ctx, first $chunks chunks; speed: -t $threads -p $prompt -n $gen -r $reps"
 echo
 echo "| format | bits/weight | file MiB | Tern PPL | llama.cpp PPL | Tern pp$prompt | llama.cpp pp$prompt | Tern tg$gen | llama.cpp tg$gen | tg ratio |"
@@ -51,12 +51,16 @@ echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 for format in "${formats[@]}"; do
     file="$work/$format.gguf"
     # The summary line of `tern quantize` gives the bits per weight of the whole file.
-    summary=$("$tern" quantize "$work/f32.gguf" "$file" --type "$format" -t "$threads" 2>&1) \
-        || { echo "| $format | (tern quantize failed: $(tail -1 <<<"$summary")) |"; continue; }
+    if [[ $format == f32 ]]; then  # the baseline itself: nothing to convert
+        summary="32.00 bits/weight"
+    else
+        summary=$("$tern" quantize "$work/f32.gguf" "$file" --type "$format" -t "$threads" 2>&1) \
+            || { echo "| $format | (tern quantize failed: $(tail -1 <<<"$summary")) |"; continue; }
+    fi
     bytes=$(stat -c %s "$file")
     bpw=$(grep -oE '[0-9.]+ bits/weight' <<<"$summary" | tail -1 | cut -d' ' -f1 || true)
-    tern_ppl=$("$tern" eval perplexity --model "$file" -c "$ctx" --chunks "$chunks" -t "$threads" 2>&1 | ppl)
-    llama_ppl=$("$llama/llama-perplexity" -m "$file" -f "$corpus" -c "$ctx" --chunks "$chunks" -t "$threads" 2>&1 | ppl)
+    tern_ppl=$("$tern" eval perplexity --model "$file" -c "$ctx" --chunks "$chunks" -t "$threads" 2>&1 | ppl || true)
+    llama_ppl=$("$llama/llama-perplexity" -m "$file" -f "$corpus" -c "$ctx" --chunks "$chunks" -t "$threads" 2>&1 | ppl || true)
     tern_bench=$("$tern" bench -m "$file" -t "$threads" -p "$prompt" -n "$gen" -r "$reps" 2>/dev/null || true)
     llama_bench=$("$llama/llama-bench" -m "$file" -t "$threads" -p "$prompt" -n "$gen" -r "$reps" 2>/dev/null || true)
     tp=$(speed "pp$prompt" <<<"$tern_bench"); lp=$(speed "pp$prompt" <<<"$llama_bench")

@@ -20,10 +20,10 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Threads for computation. Default: all cores.")
     var threads: Int?
 
-    @Option(name: [.customShort("p"), .customLong("n-prompt")], help: "Prompt lengths to prefill, comma-separated (pp tests).")
+    @Option(name: [.customShort("p"), .customLong("n-prompt")], help: "Prompt lengths to prefill, comma-separated (pp tests); 0 skips them.")
     var promptLengths = "512"
 
-    @Option(name: [.customShort("n"), .customLong("n-gen")], help: "Tokens to generate, comma-separated (tg tests).")
+    @Option(name: [.customShort("n"), .customLong("n-gen")], help: "Tokens to generate, comma-separated (tg tests); 0 skips them.")
     var generationLengths = "128"
 
     @Option(name: [.customShort("r"), .customLong("repetitions")], help: "Timed runs per test.")
@@ -47,8 +47,11 @@ struct BenchCommand: ParsableCommand {
         if let threads, !(1...512).contains(threads) {
             throw ValidationError("--threads must be between 1 and 512, got \(threads).")
         }
-        _ = try Self.lengths(promptLengths, flag: "-p/--n-prompt")
-        _ = try Self.lengths(generationLengths, flag: "-n/--n-gen")
+        let prompts = try Self.lengths(promptLengths, flag: "-p/--n-prompt")
+        let generations = try Self.lengths(generationLengths, flag: "-n/--n-gen")
+        guard !(prompts.isEmpty && generations.isEmpty) else {
+            throw ValidationError("Nothing to measure: -p and -n are both 0. Give a prompt length or a token count.")
+        }
         guard repetitions >= 1 else { throw ValidationError("-r/--repetitions must be at least 1, got \(repetitions).") }
         guard bandwidthMib >= 1 else { throw ValidationError("--bandwidth-mib must be at least 1, got \(bandwidthMib).") }
         if let batch, !(1...1024).contains(batch) {
@@ -56,16 +59,16 @@ struct BenchCommand: ParsableCommand {
         }
     }
 
-    /// Parses `512,2048` into token counts, each at least 1.
+    /// Parses `512,2048` into token counts; a 0 (as in llama-bench's `-p 0`) skips that kind of test.
     static func lengths(_ text: String, flag: String) throws -> [Int] {
         try text.split(separator: ",", omittingEmptySubsequences: false).map { part in
             let trimmed = part.trimmingCharacters(in: .whitespaces)
             guard let n = Int(trimmed) else {
                 throw ValidationError("\(flag) expects token counts separated by commas, e.g. 512,2048; got '\(text)'.")
             }
-            guard n >= 1 else { throw ValidationError("\(flag) values must be at least 1, got \(n).") }
+            guard n >= 0 else { throw ValidationError("\(flag) values must be 0 (skip) or more, got \(n).") }
             return n
-        }
+        }.filter { $0 > 0 }
     }
 
     func run() throws {
