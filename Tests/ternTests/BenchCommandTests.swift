@@ -48,11 +48,19 @@ struct BenchCommandTests {
         #expect((rows.last?["avg_ts"] as? Double ?? 0) > 0)
     }
 
+    @Test("-p 0 skips the prompt tests, as in llama-bench")
+    func zeroSkips() throws {
+        let result = try TernCLI.run(["bench", "-p", "0", "-n", "3", "-r", "1", "-t", "2", "--json"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
+        #expect(rows.map { $0["test"] as? String } == ["tg3"])
+    }
+
     @Test("bad flag values are refused before loading, saying which flag and why", arguments: [
-        (["-p", "0"], "-p/--n-prompt values must be at least 1, got 0"),
+        (["-p", "0", "-n", "0"], "Nothing to measure: -p and -n are both 0"),
         (["-r", "0"], "-r/--repetitions must be at least 1, got 0"),
         (["-p", "abc"], "-p/--n-prompt expects token counts separated by commas"),
-        (["-n", "4,-1"], "-n/--n-gen values must be at least 1, got -1"),
+        (["-n", "4,-1"], "-n/--n-gen values must be 0 (skip) or more, got -1"),
         (["--batch", "0"], "--batch must be between 1 and 1024 sequences, got 0"),
     ])
     func badValues(arguments: [String], message: String) throws {
