@@ -74,21 +74,22 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         try Terminal.reportingErrors {
             let path = try model ?? ModelStore().ensureDefaultModel { Terminal.note($0) }
-            let loaded = try LoadedModel(path: path)
-            let footprint = ModelFootprint(model: loaded.model)
+            // Random token ids need no tokenizer; not building one keeps its ~MBs out of peak RSS.
+            let model = try LlamaModel(file: GGUFFile(path: path))
+            let footprint = ModelFootprint(model: model)
             let tests = try Self.lengths(promptLengths, flag: "-p").map { BenchmarkTest.promptProcessing(tokens: $0) }
                 + Self.lengths(generationLengths, flag: "-n").map { BenchmarkTest.textGeneration(tokens: $0) }
                 + (batch.map { b in
                     try Self.lengths(generationLengths, flag: "-n").map { BenchmarkTest.batchedGeneration(tokens: $0, sequences: b) }
                 } ?? [])
 
-            let benchmark = Benchmark(model: loaded.model, threadCount: threadCount)
+            let benchmark = Benchmark(model: model, threadCount: threadCount)
             if !json { line(BenchmarkTable.header) }
             var results: [BenchmarkResult] = []
             for test in tests {
                 let seconds = benchmark.measure(test, repetitions: repetitions)
                 let result = BenchmarkResult(
-                    test: test, seconds: seconds, path: path, model: loaded.model, footprint: footprint,
+                    test: test, seconds: seconds, path: path, model: model, footprint: footprint,
                     threadCount: benchmark.pool.threadCount)
                 results.append(result)
                 if !json { line(BenchmarkTable.row(result)) }
