@@ -68,7 +68,7 @@ struct ChatCompletionHandler: Sendable {
         let wantsLogprobs: Bool
         let logprobs: LogprobFormatting
 
-        func chunk(_ choices: [ChatCompletionChunk.Choice], usage: Usage? = nil) -> ChatCompletionChunk {
+        func chunk(_ choices: [ChatCompletionDelta], usage: Usage? = nil) -> ChatCompletionChunk {
             ChatCompletionChunk(id: id, created: created, model: model, choices: choices, usage: usage)
         }
 

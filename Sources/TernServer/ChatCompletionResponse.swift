@@ -1,30 +1,29 @@
 /// A whole chat completion (`object: "chat.completion"`).
-struct ChatCompletion: Encodable {
-    let id: String
-    let object = "chat.completion"
-    let created: Int
-    let model: String
-    let choices: [Choice]
-    let usage: Usage
+typealias ChatCompletion = ResponseEnvelope<ChatCompletionChoice>
 
-    struct Choice: Encodable {
-        let index: Int
-        let content: String
-        let logprobs: ChatLogprobs?
-        let finishReason: String
+/// One server-sent event of a streamed chat completion (`object: "chat.completion.chunk"`).
+/// The final usage chunk (`stream_options.include_usage`) has empty `choices`.
+typealias ChatCompletionChunk = ResponseEnvelope<ChatCompletionDelta>
 
-        enum CodingKeys: String, CodingKey {
-            case index, message, logprobs
-            case finishReason = "finish_reason"
-        }
+/// One choice of a whole chat completion: the assistant's message.
+struct ChatCompletionChoice: ResponseChoice {
+    static let object = "chat.completion"
+    let index: Int
+    let content: String
+    let logprobs: ChatLogprobs?
+    let finishReason: String
 
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(index, forKey: .index)
-            try c.encode(AssistantMessage(content: content), forKey: .message)
-            try c.encodeNullable(logprobs, forKey: .logprobs)
-            try c.encode(finishReason, forKey: .finishReason)
-        }
+    enum CodingKeys: String, CodingKey {
+        case index, message, logprobs
+        case finishReason = "finish_reason"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(index, forKey: .index)
+        try c.encode(AssistantMessage(content: content), forKey: .message)
+        try c.encodeNullable(logprobs, forKey: .logprobs)
+        try c.encode(finishReason, forKey: .finishReason)
     }
 
     struct AssistantMessage: Encodable {
@@ -37,73 +36,32 @@ struct ChatCompletion: Encodable {
             try c.encodeNil(forKey: .refusal)
         }
     }
-
-    enum CodingKeys: String, CodingKey {
-        case id, object, created, model, choices, usage
-        case systemFingerprint = "system_fingerprint"
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id, forKey: .id)
-        try c.encode(object, forKey: .object)
-        try c.encode(created, forKey: .created)
-        try c.encode(model, forKey: .model)
-        try c.encode(choices, forKey: .choices)
-        try c.encode(usage, forKey: .usage)
-        try c.encodeNil(forKey: .systemFingerprint)
-    }
 }
 
-/// One server-sent event of a streamed chat completion (`object: "chat.completion.chunk"`).
-struct ChatCompletionChunk: Encodable {
-    let id: String
-    let object = "chat.completion.chunk"
-    let created: Int
-    let model: String
-    let choices: [Choice]
-    /// Only on the final usage chunk (`stream_options.include_usage`), whose `choices` is empty.
-    var usage: Usage?
-
-    struct Choice: Encodable {
-        let index: Int
-        /// The first chunk of each choice names the role; the rest carry only text.
-        var role: String?
-        var content: String?
-        var logprobs: ChatLogprobs?
-        var finishReason: String?
-
-        enum CodingKeys: String, CodingKey {
-            case index, delta, logprobs
-            case finishReason = "finish_reason"
-        }
-        enum DeltaKeys: String, CodingKey { case role, content }
-
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(index, forKey: .index)
-            var delta = c.nestedContainer(keyedBy: DeltaKeys.self, forKey: .delta)
-            try delta.encodeIfPresent(role, forKey: .role)
-            try delta.encodeIfPresent(content, forKey: .content)
-            try c.encodeNullable(logprobs, forKey: .logprobs)
-            try c.encodeNullable(finishReason, forKey: .finishReason)
-        }
-    }
+/// One choice of a streamed chat chunk: what the message gained since the last chunk.
+struct ChatCompletionDelta: ResponseChoice {
+    static let object = "chat.completion.chunk"
+    let index: Int
+    /// The first chunk of each choice names the role; the rest carry only text.
+    var role: String?
+    var content: String?
+    var logprobs: ChatLogprobs?
+    var finishReason: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, object, created, model, choices, usage
-        case systemFingerprint = "system_fingerprint"
+        case index, delta, logprobs
+        case finishReason = "finish_reason"
     }
+    enum DeltaKeys: String, CodingKey { case role, content }
 
     func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id, forKey: .id)
-        try c.encode(object, forKey: .object)
-        try c.encode(created, forKey: .created)
-        try c.encode(model, forKey: .model)
-        try c.encode(choices, forKey: .choices)
-        try c.encodeIfPresent(usage, forKey: .usage)
-        try c.encodeNil(forKey: .systemFingerprint)
+        try c.encode(index, forKey: .index)
+        var delta = c.nestedContainer(keyedBy: DeltaKeys.self, forKey: .delta)
+        try delta.encodeIfPresent(role, forKey: .role)
+        try delta.encodeIfPresent(content, forKey: .content)
+        try c.encodeNullable(logprobs, forKey: .logprobs)
+        try c.encodeNullable(finishReason, forKey: .finishReason)
     }
 }
 

@@ -74,7 +74,7 @@ struct CompletionHandler: Sendable {
                 cachedTokens: firstChoices.reduce(0) { $0 + cached[$1] })
         }
 
-        func chunk(_ choices: [TextCompletion.Choice], usage: Usage? = nil) -> TextCompletion {
+        func chunk(_ choices: [TextCompletionChoice], usage: Usage? = nil) -> TextCompletion {
             TextCompletion(id: id, created: created, model: model, choices: choices, usage: usage)
         }
 
@@ -88,7 +88,7 @@ struct CompletionHandler: Sendable {
                 switch event {
                 case let .token(index, token):
                     guard !token.text.isEmpty || logprobs != nil else { return }
-                    var choice = TextCompletion.Choice(index: index, text: token.text)
+                    var choice = TextCompletionChoice(index: index, text: token.text)
                     if let logprobs {
                         var entry = TextLogprobs()
                         formatting.append(token, offset: offsets[index], alternatives: logprobs > 0, to: &entry)

@@ -1,47 +1,25 @@
 /// A text completion, whole or one streamed chunk: OpenAI uses `object: "text_completion"` for both.
-struct TextCompletion: Encodable {
-    let id: String
-    let object = "text_completion"
-    let created: Int
-    let model: String
-    let choices: [Choice]
-    /// Always on a whole completion; on a stream only in the final usage chunk.
-    var usage: Usage?
+typealias TextCompletion = ResponseEnvelope<TextCompletionChoice>
 
-    struct Choice: Encodable {
-        let index: Int
-        let text: String
-        var logprobs: TextLogprobs?
-        var finishReason: String?
-
-        enum CodingKeys: String, CodingKey {
-            case index, text, logprobs
-            case finishReason = "finish_reason"
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(text, forKey: .text)
-            try c.encode(index, forKey: .index)
-            try c.encodeNullable(logprobs, forKey: .logprobs)
-            try c.encodeNullable(finishReason, forKey: .finishReason)
-        }
-    }
+/// One choice of a text completion: the text so far (whole) or the new text (a chunk).
+struct TextCompletionChoice: ResponseChoice {
+    static let object = "text_completion"
+    let index: Int
+    let text: String
+    var logprobs: TextLogprobs?
+    var finishReason: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, object, created, model, choices, usage
-        case systemFingerprint = "system_fingerprint"
+        case index, text, logprobs
+        case finishReason = "finish_reason"
     }
 
     func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id, forKey: .id)
-        try c.encode(object, forKey: .object)
-        try c.encode(created, forKey: .created)
-        try c.encode(model, forKey: .model)
-        try c.encode(choices, forKey: .choices)
-        try c.encodeIfPresent(usage, forKey: .usage)
-        try c.encodeNil(forKey: .systemFingerprint)
+        try c.encode(text, forKey: .text)
+        try c.encode(index, forKey: .index)
+        try c.encodeNullable(logprobs, forKey: .logprobs)
+        try c.encodeNullable(finishReason, forKey: .finishReason)
     }
 }
 
