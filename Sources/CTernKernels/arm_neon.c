@@ -7,6 +7,11 @@
 
 #include <arm_neon.h>
 
+// The ternary rows add their per-block terms as the portable path does, and
+// must round as it does: no fused multiply-adds where the code has none
+// (clang fuses a * b + c by default on aarch64).
+#pragma STDC FP_CONTRACT OFF
+
 void tern_neon_prepare(int format, const float *input, int64_t columns, void *prepared) {
     tern_portable_prepare(format, input, columns, prepared);
 }
