@@ -31,7 +31,9 @@
 // folds into s, and the integer sum needs no per-32 scaling.
 //
 // t2_64r (TERN_T2_64R, in memory only: tern_ternary_repack writes it at load
-// time from t2_64, same byte count) feeds lookup-table kernels (as bitnet.cpp's
+// time from t2_64, same byte count, or from tq1_0/tq2_0, whose 256-value blocks
+// become four 64-value blocks with the same f16 scale: lossless, 2.25 bits per
+// weight instead of 1.69/2.06) feeds lookup-table kernels (as bitnet.cpp's
 // TL1): a pshufb maps 32 four-bit indices to 32 table bytes at once, so the
 // 32 indices must share a table, i.e. come from 32 rows at the same columns.
 // Rows [0, 32G) (G = rows / 32) form groups of 32; rows [32G, rows) follow as

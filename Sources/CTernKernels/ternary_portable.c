@@ -4,6 +4,7 @@
 #include "internal.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 // Rounding must match ggml's reference quantizers exactly: no fused multiply-adds.
 #pragma STDC FP_CONTRACT OFF
@@ -202,31 +203,72 @@ void tern_ternary_portable_multiply_rows(int format, const void *weights, int64_
 // Row of byte j of a t2_64r chunk.
 static inline int t2r_row(int j) { return j < 8 ? j : j < 16 ? j + 8 : j < 24 ? j - 8 : j; }
 
-int tern_ternary_repack(int format, const void *source, void *destination, int64_t rows, int64_t columns) {
-    if (format != TERN_T2_64 || columns % 64 != 0 || rows < TERN_T2R_ROWS) return format;
-    const int64_t blocks = columns / 64, groups = rows / TERN_T2R_ROWS;
-    const size_t row_bytes = (size_t)blocks * 18;
-    const uint8_t *w = source;
-    uint8_t *out = destination;
-    for (int64_t g = 0; g < groups; g++)
-        for (int64_t b = 0; b < blocks; b++, out += TERN_T2R_BLOCK_BYTES) {
-            const uint8_t *first = w + (size_t)g * TERN_T2R_ROWS * row_bytes + (size_t)b * 18;
-            for (int r = 0; r < TERN_T2R_ROWS; r++) memcpy(out + 2 * r, first + (size_t)r * row_bytes, 2);
-            uint8_t *chunks = out + 64;
-            for (int j = 0; j < TERN_T2R_ROWS; j++) {
-                const uint8_t *qs = first + (size_t)t2r_row(j) * row_bytes + 2;
-                for (int k = 0; k < 16; k++) {
-                    // value v sits in bits 2 (v / 16) of qs[v % 16]
-                    int nibble[2];
-                    for (int h = 0; h < 2; h++) {
-                        const int v = 2 * k + 32 * h;
-                        nibble[h] = ((qs[v % 16] >> (2 * (v / 16))) & 3) | ((qs[(v + 1) % 16] >> (2 * ((v + 1) / 16))) & 3) << 2;
-                    }
-                    chunks[32 * k + j] = (uint8_t)(nibble[0] | nibble[1] << 4);
+// One row of tq1_0 or tq2_0 as t2_64 (`columns` values): each 256-value block
+// becomes four 64-value blocks with its scale's f16 bits and its codes, so the
+// values are the same bit for bit.
+static void tq_row_to_t2_64(int format, const uint8_t *source, uint8_t *destination, int64_t columns) {
+    const size_t bytes = tern_ternary_block_bytes(format);
+    uint8_t c[256];
+    for (int64_t i = 0; i < columns / 256; i++, source += bytes) {
+        block_codes(format, source, c);
+        const size_t offset = format == TERN_TQ1_0 ? 52 : 64;
+        for (int q = 0; q < 4; q++, destination += 18) {
+            const uint8_t *v = c + 64 * q;
+            memcpy(destination, source + offset, 2);
+            for (int j = 0; j < 16; j++)
+                destination[2 + j] = (uint8_t)(v[j] | v[j + 16] << 2 | v[j + 32] << 4 | v[j + 48] << 6);
+        }
+    }
+}
+
+// The 32 t2_64 rows at `first` (`row_bytes` apart) as one t2_64r group.
+static void t2r_interleave(const uint8_t *first, size_t row_bytes, int64_t blocks, uint8_t *out) {
+    for (int64_t b = 0; b < blocks; b++, first += 18, out += TERN_T2R_BLOCK_BYTES) {
+        for (int r = 0; r < TERN_T2R_ROWS; r++) memcpy(out + 2 * r, first + (size_t)r * row_bytes, 2);
+        uint8_t *chunks = out + 64;
+        for (int j = 0; j < TERN_T2R_ROWS; j++) {
+            const uint8_t *qs = first + (size_t)t2r_row(j) * row_bytes + 2;
+            for (int k = 0; k < 16; k++) {
+                // value v sits in bits 2 (v / 16) of qs[v % 16]
+                int nibble[2];
+                for (int h = 0; h < 2; h++) {
+                    const int v = 2 * k + 32 * h;
+                    nibble[h] = ((qs[v % 16] >> (2 * (v / 16))) & 3) | ((qs[(v + 1) % 16] >> (2 * ((v + 1) / 16))) & 3) << 2;
                 }
+                chunks[32 * k + j] = (uint8_t)(nibble[0] | nibble[1] << 4);
             }
         }
-    memcpy(out, w + (size_t)groups * TERN_T2R_ROWS * row_bytes, (size_t)(rows - groups * TERN_T2R_ROWS) * row_bytes);
+    }
+}
+
+int tern_ternary_repack(int format, const void *source, void *destination, int64_t rows, int64_t columns) {
+    const int64_t values = format == TERN_T2_64 ? 64 : 256;
+    if (!(format == TERN_T2_64 || format == TERN_TQ1_0 || format == TERN_TQ2_0) || columns <= 0 ||
+        columns % values != 0 || rows < TERN_T2R_ROWS)
+        return format;
+    const int64_t blocks = columns / 64, groups = rows / TERN_T2R_ROWS;
+    const size_t row_bytes = (size_t)blocks * 18;  // t2_64's, and t2_64r's per row
+    const size_t source_row_bytes = tern_row_bytes(format, columns);
+    const uint8_t *w = source;
+    uint8_t *out = destination;
+    if (format == TERN_T2_64) {
+        for (int64_t g = 0; g < groups; g++, out += (size_t)blocks * TERN_T2R_BLOCK_BYTES)
+            t2r_interleave(w + (size_t)g * TERN_T2R_ROWS * row_bytes, row_bytes, blocks, out);
+        memcpy(out, w + (size_t)groups * TERN_T2R_ROWS * row_bytes, (size_t)(rows - groups * TERN_T2R_ROWS) * row_bytes);
+        return TERN_T2_64R;
+    }
+    // tq1_0, tq2_0: each group's rows go through t2_64 (32 rows of scratch).
+    uint8_t *group = malloc(TERN_T2R_ROWS * row_bytes);
+    if (group == NULL) return format;
+    for (int64_t g = 0; g < groups; g++, out += (size_t)blocks * TERN_T2R_BLOCK_BYTES) {
+        for (int r = 0; r < TERN_T2R_ROWS; r++)
+            tq_row_to_t2_64(format, w + (size_t)(g * TERN_T2R_ROWS + r) * source_row_bytes, group + (size_t)r * row_bytes,
+                            columns);
+        t2r_interleave(group, row_bytes, blocks, out);
+    }
+    free(group);
+    for (int64_t r = groups * TERN_T2R_ROWS; r < rows; r++, out += row_bytes)
+        tq_row_to_t2_64(format, w + (size_t)r * source_row_bytes, out, columns);
     return TERN_T2_64R;
 }
 

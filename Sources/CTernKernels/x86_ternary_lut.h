@@ -30,6 +30,9 @@ static void TERN_FN(t2r_build_tables)(void *prepared, int64_t columns) {
     }
 }
 
+// Bytes ahead of the block being read that t2r_group prefetches (8 blocks).
+#define TERN_T2R_PREFETCH_AHEAD (8 * TERN_T2R_BLOCK_BYTES)
+
 // One table (16 bytes, both lanes) looked up with 32 indices.
 static inline __attribute__((always_inline)) __m256i t2r_lookup(const uint8_t *table, __m256i index) {
     return _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)table)), index);
@@ -42,8 +45,11 @@ static inline __attribute__((always_inline)) void t2r_group(const uint8_t *group
     const __m256i low4 = _mm256_set1_epi8(15);
     __m256 o0 = _mm256_setzero_ps(), o1 = o0, o2 = o0, o3 = o0;
     for (int64_t b = 0; b < blocks; b++, group += TERN_T2R_BLOCK_BYTES, tables += 1024, y += 2) {
-        prefetch_ahead(group);
-        prefetch_ahead(group + 256);
+        // All nine lines of the block eight blocks on: the hardware prefetcher alone
+        // left the group's stream at 0.6x of its speed from cache (Zen 3, 30 layers
+        // of SmolLM2's shapes, one thread: 97 -> 71 us per layer).
+        for (int line = 0; line < TERN_T2R_BLOCK_BYTES; line += 64)
+            _mm_prefetch((const char *)group + TERN_T2R_PREFETCH_AHEAD + line, _MM_HINT_T0);
         const uint8_t *chunks = group + 64;
         __m256i lo = _mm256_setzero_si256(), hi = lo;  // int16 sums: rows 0-7 | 8-15, rows 16-23 | 24-31
         for (int k = 0; k < 16; k++) {

@@ -154,13 +154,39 @@ extension ReferenceKernels {
 }
 
 extension ReferenceKernels {
+    /// `rows` × `columns` tq1_0 or tq2_0 weights as t2_64, value for value: each block
+    /// of 256 becomes four blocks of 64 with its f16 scale's bits and its codes.
+    static func ternaryToT2(_ weights: [UInt8], format: WeightFormat, rows: Int, columns: Int) -> [UInt8] {
+        precondition(format == .tq1_0 || format == .tq2_0, "only ggml's ternary formats convert")
+        var out = [UInt8](repeating: 0, count: rows * columns / 64 * 18)
+        weights.withUnsafeBytes { source in
+            for block in 0..<rows * columns / 256 {
+                let start = source.baseAddress! + block * format.bytesPerBlock
+                let codes = ternaryCodes(format: format, start)
+                let scale = ternaryScaleOffset(format)
+                for q in 0..<4 {
+                    let base = (4 * block + q) * 18
+                    out[base] = weights[block * format.bytesPerBlock + scale]
+                    out[base + 1] = weights[block * format.bytesPerBlock + scale + 1]
+                    for j in 0..<16 {
+                        var byte = 0  // value j + 16n in bits 2n...2n+1, as t2_64 stores it
+                        for n in 0..<4 { byte |= codes[64 * q + j + 16 * n] << (2 * n) }
+                        out[base + 2 + j] = UInt8(byte)
+                    }
+                }
+            }
+        }
+        return out
+    }
+
     /// `rows` × `columns` t2_64 weights in t2_64r's layout (the specification
     /// `TernaryRepacking.repack` must match byte for byte): rows 0..<32G in groups
     /// of 32, per group and 64-column block the 32 f16 scales, then 16 chunks of 32
     /// bytes; byte j of chunk k belongs to row σ(j) (j, j + 8, j − 8, j for j in
     /// 0..<8, 8..<16, 16..<24, 24..<32) and holds in its low nibble the codes of
     /// values 2k, 2k + 1 (c₀ | c₁ << 2), in its high nibble those of 2k + 32, 2k + 33.
-    /// The rows past the groups stay as they are.
+    /// The rows past the groups stay as they are. tq1_0 and tq2_0 weights repack as
+    /// their `ternaryToT2` conversion does.
     static func repackT2(_ weights: [UInt8], rows: Int, columns: Int) -> [UInt8] {
         let blocks = columns / 64, rowBytes = blocks * 18, groups = rows / 32
         var out = weights

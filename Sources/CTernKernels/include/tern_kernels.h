@@ -93,9 +93,10 @@ const tern_kernels *tern_kernels_best(void);
 const tern_kernels *tern_kernels_named(const char *name);
 
 /// Rewrite `rows` row-major rows of `columns` values in `format` into the
-/// layout the lookup-table kernels read (same byte count), returning the format
-/// id of that layout, or `format` itself (and copying nothing) when there is
-/// none. Only t2_64 has one today: TERN_T2_64R (ternary.h).
+/// layout the lookup-table kernels read, returning the format id of that layout,
+/// or `format` itself (and writing nothing) when there is none. t2_64, tq1_0 and
+/// tq2_0 (at least 32 rows) become TERN_T2_64R (ternary.h), losslessly;
+/// `destination` holds rows * (columns / 64) * 18 bytes.
 int tern_ternary_repack(int format, const void *source, void *destination, int64_t rows, int64_t columns);
 
 /// Scalar f16/bf16 conversions matching ggml (round to nearest even).

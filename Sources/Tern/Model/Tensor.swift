@@ -9,6 +9,9 @@ public struct Tensor: @unchecked Sendable {
     public let rows: Int
     public let columns: Int
     public let data: UnsafeRawPointer
+    /// The format the file stores this matrix in: `format` unless the matrix was
+    /// repacked at load (a t2_64r tensor read from a tq2_0 file says `tq2_0` here).
+    public let fileFormat: WeightFormat
     /// Owns `data` when it is not in the mapped file (repacked weights); else nil.
     var storage: TensorStorage? = nil
 
@@ -33,19 +36,31 @@ public struct Tensor: @unchecked Sendable {
         return Tensor(name: name, format: format, rows: rows, columns: columns, data: bytes.baseAddress!)
     }
 
-    /// This matrix in the layout the fastest kernels read when it has one (t2_64
-    /// on x86 becomes `t2_64r`, see `TernaryRepacking`), else itself. Costs a copy
-    /// of the bytes in memory; only for matrices used in products, never for
-    /// tensors whose rows are looked up (embeddings).
+    init(name: String, format: WeightFormat, rows: Int, columns: Int, data: UnsafeRawPointer,
+         fileFormat: WeightFormat? = nil, storage: TensorStorage? = nil) {
+        self.name = name
+        self.format = format
+        self.rows = rows
+        self.columns = columns
+        self.data = data
+        self.fileFormat = fileFormat ?? format
+        self.storage = storage
+    }
+
+    /// This matrix in the layout the fastest kernels read when it has one (t2_64,
+    /// tq1_0 and tq2_0 on x86 become `t2_64r`, see `TernaryRepacking`), else itself.
+    /// Costs a copy of the bytes in memory (9% more than the file for tq2_0, 33% for
+    /// tq1_0); only for matrices used in products, never for tensors whose rows are
+    /// looked up (embeddings).
     func repackedForKernels() -> Tensor {
-        guard TernaryRepacking.repackedFormat(for: format, rows: rows, columns: columns) != nil else { return self }
-        let bytes = rows * rowBytes
+        guard TernaryRepacking.repackedFormat(for: format, rows: rows, columns: columns) != nil,
+              let bytes = TernaryRepacking.repackedBytes(for: format, rows: rows, columns: columns) else { return self }
         let storage = TensorStorage(bytes: bytes)
         guard let repacked = TernaryRepacking.repack(
             data, format: format, rows: rows, columns: columns, into: storage.pointer) else { return self }
         return Tensor(
             name: name, format: repacked, rows: rows, columns: columns, data: UnsafeRawPointer(storage.pointer),
-            storage: storage)
+            fileFormat: fileFormat, storage: storage)
     }
 }
 
