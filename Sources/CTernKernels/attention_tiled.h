@@ -10,13 +10,12 @@
 // positions, as llama.cpp's do for a sequence at the start of its cache, so the
 // running maximum steps (and rescales the sums) at the same positions.
 #define TERN_TILE_KEYS 64
-// Query rows (one token's one head) per tile: two blocks of 24 rows, each three
-// 8-lane vectors wide (the AVX2 micro-kernels' shape). Every key and value row
+// Query rows (one token's one head) per tile: three 16-row score blocks, eight
+// 6-row value blocks (the AVX2 micro-kernels' shapes). Every key and value row
 // converted to f32 serves all of them.
 #define TERN_TILE_ROWS 48
-#define TERN_TILE_ROW_BLOCK 24
 // Largest head the tiles hold: the tile buffers live on the stack (at most
-// 2 x 64 x 128 + 2 x 128 x 48 + 64 x 48 floats, 124 KB). Larger heads take the
+// 2 x 66 x 128 + 2 x 48 x 128 + 66 x 48 floats, 130 KB). Larger heads take the
 // one-query kernel per row.
 #define TERN_TILE_MAX_HEAD_DIM 128
 
