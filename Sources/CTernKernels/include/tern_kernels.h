@@ -122,6 +122,30 @@ void tern_attend_f16_tokens(const tern_kernels *kernels, const float *query, int
                             const uint16_t *keys, const uint16_t *values, int64_t stride, const int32_t *pages,
                             int64_t page_size, int64_t page_stride, int64_t head_dim, float scale);
 
+/// Fewest tokens of one chunk that `tern_attend_f16_tiled` is for: llama.cpp's CPU
+/// flash attention takes its tiled path from 64 queries per batch (GGML_FA_TILE_Q).
+#define TERN_ATTEND_TILED_MIN_TOKENS 64
+
+/// Causal attention of `tokens` consecutive tokens of one sequence, all `heads` query
+/// heads (head h reads kv head `h / (heads / kv_heads)`), in tiles, with llama.cpp's
+/// arithmetic for 64 or more queries: f32 query, f32 scores of a tile of queries
+/// against a tile of 64 keys, a running maximum per key tile, f32 sums of values.
+/// Token j's heads start at `query + j * query_stride` (`head_dim` floats each), its
+/// outputs at `output + j * output_stride`; it attends to positions
+/// `0..<first_length + j` of the paged cache (`keys` and `values` are the cache's
+/// bases; rows are `kv_heads * head_dim` apart within a page, as in `attend_f16`).
+/// Does thread `thread_index`'s share of `thread_count` (each about the same causal
+/// work); a row's result does not depend on the split. Heads over 128 take
+/// `kernels->attend_f16` per row.
+void tern_attend_f16_tiled(const tern_kernels *kernels, const float *query, int64_t query_stride, float *output,
+                           int64_t output_stride, int64_t tokens, int64_t heads, int64_t kv_heads,
+                           int64_t first_length, const uint16_t *keys, const uint16_t *values, const int32_t *pages,
+                           int64_t page_size, int64_t page_stride, int64_t head_dim, float scale,
+                           int64_t thread_index, int64_t thread_count);
+
+/// e^x (x <= 0) as `tern_attend_f16_tiled` computes it on `kernels`' path (tests).
+void tern_attention_exp(const tern_kernels *kernels, const float *x, float *y, int64_t count);
+
 /// The SwiGLU gate, gate[i] = gate[i] / (1 + e^-gate[i]) * up[i], on the fastest
 /// loop `kernels`' CPU runs (the SIMD loops' e^x is within about an ulp of expf's).
 void tern_swiglu(const tern_kernels *kernels, float *gate, const float *up, int64_t count);

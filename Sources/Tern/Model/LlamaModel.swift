@@ -142,9 +142,13 @@ public final class LlamaModel: Sendable {
     /// Causal attention of every token's query over its sequence's positions so far (its own
     /// included); output into `w.normed` (n, qDim).
     ///
-    /// Work items are (up to four consecutive tokens of one chunk, one kv head): one kernel
-    /// call serves all their query heads from each key and value row it reads. Items go to
-    /// threads in turn, so each thread gets short and long contexts alike.
+    /// A chunk of `Attention.tiledMinimumTokens` or more tokens (prompt processing) takes the
+    /// tiled kernel, as llama.cpp switches at that many queries; every thread does its share
+    /// of the chunk's causal work. Decode steps and small chunks keep the one-query kernel, in
+    /// work items of (up to four consecutive tokens of one chunk, one kv head): one kernel call
+    /// serves all their query heads from each key and value row it reads. Items go to threads
+    /// in turn, so each thread gets short and long contexts alike. The choice is per chunk, so
+    /// a sequence's logits do not depend on what else shares its batch.
     private func attend(
         _ batch: ForwardBatch, _ tables: UnsafeBufferPointer<Int32>, _ keys: UnsafeMutablePointer<UInt16>,
         _ values: UnsafeMutablePointer<UInt16>, _ cache: KVCache, _ w: ForwardWorkspace, _ pool: ThreadPool
@@ -158,6 +162,15 @@ public final class LlamaModel: Sendable {
                 let pages = Attention.Pages(
                     table: tables.baseAddress! + chunk.tableStart, blockSize: cache.blockSize,
                     blockStride: cache.blockStride)
+                if chunk.tokenCount >= Attention.tiledMinimumTokens {
+                    Attention.attendTiled(
+                        query: w.query + chunk.firstToken * c.queryDimension, queryStride: c.queryDimension,
+                        keys: keys, values: values, pages: pages, firstLength: chunk.startPosition + 1,
+                        tokens: chunk.tokenCount, heads: c.headCount, kvHeads: kvHeads, headDimension: c.headDimension,
+                        output: w.normed + chunk.firstToken * c.queryDimension, outputStride: c.queryDimension,
+                        thread: ith, threadCount: nth)
+                    continue
+                }
                 for first in stride(from: 0, to: chunk.tokenCount, by: perCall) {
                     let token = chunk.firstToken + first
                     for kvHead in 0..<kvHeads {
