@@ -3,8 +3,14 @@ import Foundation
 
 /// The SwiGLU gate: `gate[i] = silu(gate[i]) * up[i]`, with `silu(x) = x / (1 + e^-x)`.
 public enum SwiGLU {
-    /// The gate on the fastest loop this CPU runs: eight lanes at a time with an e^x
-    /// within a few ulps of `expf` (as llama.cpp's vectorized silu), scalar elsewhere.
+    /// The gate on the fastest loop this CPU runs. On AVX2 it takes eight lanes at a time with
+    /// llama.cpp's vectorized e^x (same operations, same bits; within 2 ulps of `expf`) and the
+    /// scalar definition for the last `count % 8`, so it gives llama.cpp's values for a row
+    /// passed whole; elsewhere it is the scalar definition.
+    /// - Parameters:
+    ///   - gate: `count` floats, overwritten with `silu(gate) * up`.
+    ///   - up: `count` floats.
+    ///   - kernels: the kernel path (tests pass each one).
     public static func apply(
         gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, count: Int, kernels: Kernels = .best
     ) {
