@@ -1,14 +1,14 @@
 // Register tiles for batched products of quantized rows (prefill and batched
 // decode). Part of x86_body.h (same macros, same target features); include
-// nowhere else.
+// nowhere else. q4_0 and q4_1 go to x86_tiles_q4i.h (eight interleaved rows,
+// exact integer block sums); this file has the q8 tiles.
 //
-// A tile is R weight rows x V activation vectors with one 8-lane accumulator
-// per (row, vector): each weight block is unpacked once for V vectors, each
-// activation block is read once per R rows from L1, and the scale products of
-// the tile come from a few vector multiplies. Every (row, vector) dot product
-// does exactly the float operations of dot_q4_x4 / dot_q8_x4 in the same order
-// (per block: p = dx * dy, acc += p * sumi in 8 lanes, mins += m * s; then
-// hsum8(acc) + mins), so results are bit-identical to theirs for any batch.
+// A q8 tile is R weight rows x V activation vectors with one 8-lane accumulator
+// per (row, vector): each activation block is read once per R rows from L1, and
+// the scale products of the tile come from a few vector multiplies. Every (row,
+// vector) dot product does exactly the float operations of dot_q8_x4 in the same
+// order (per block: p = dx * dy, acc += p * sumi in 8 lanes; then hsum8(acc)), so
+// results are bit-identical to it for any batch.
 
 #ifndef TERN_TILE_R
 #define TERN_TILE_R 4  // rows per full tile (2...4)
@@ -17,24 +17,14 @@
 #define TERN_TILE_V 3  // vectors per full tile (1...4)
 #endif
 #define TERN_TILE_MAX_R 4
+#ifndef TERN_Q8X_VARIANT
+#define TERN_Q8X_VARIANT 0
+#endif
 #define TERN_TILE_MAX_V 4
 
 // Prepared activations per pass over a row range: the vectors of one pass stay
 // in L2 while the row tiles go by.
 #define TERN_TILE_ACT_BYTES (128 * 1024)
-
-// Scales of one block of R rows, as 8 floats. q4_1: (d0, m0, d1, m1, ...); q4_0:
-// (d0, d0, d1, d1, ...), so that lane 2r + 1 times s is q4_0's offset term, as
-// in q4_block. Lanes of rows beyond R are 0.
-static inline __attribute__((always_inline)) __m256 tile_q4_scales(const uint8_t *block, size_t row_bytes,
-                                                                   const int R, const int has_min) {
-    int32_t words[4] = {0, 0, 0, 0};
-    for (int r = 0; r < R; r++) words[r] = (int32_t)tern_load_u32(block + (size_t)r * row_bytes);
-    __m128i halves = _mm_setr_epi32(words[0], words[1], words[2], words[3]);
-    // q4_0: the first two bytes of each word are d; repeat them.
-    if (!has_min) halves = _mm_shuffle_epi8(halves, _mm_setr_epi8(0, 1, 0, 1, 4, 5, 4, 5, 8, 9, 8, 9, 12, 13, 12, 13));
-    return _mm256_cvtph_ps(halves);
-}
 
 // Scales of one block of R q8 rows: lane r is d_r (lanes >= R are 0).
 static inline __attribute__((always_inline)) __m128 tile_q8_scales(const uint8_t *block, size_t row_bytes,
@@ -46,57 +36,10 @@ static inline __attribute__((always_inline)) __m128 tile_q8_scales(const uint8_t
 }
 
 // Blocks per pass of a tile: first the scale products of up to TERN_TILE_SPAN
-// blocks go to a buffer on the stack (the q4 min terms summed on the way), then
+// blocks go to a buffer on the stack, then
 // the integer dot products read them back with broadcast loads. Splitting the
 // two keeps the main loop's registers for accumulators and costs no shuffles.
 #define TERN_TILE_SPAN 32
-
-// output[v * out_stride + r] for R rows from `row` and V vectors from `y`.
-static inline __attribute__((always_inline)) void q4_tile(const uint8_t *row, size_t row_bytes, const int R,
-                                                          const int V, const int has_min, const tern_act_block *y,
-                                                          size_t y_stride, int64_t blocks, float *out,
-                                                          int64_t out_stride) {
-    const size_t stride = has_min ? sizeof(tern_block_q4_1) : sizeof(tern_block_q4_0);
-    const size_t qs = has_min ? 4 : 2;
-    __m256 acc[TERN_TILE_MAX_R][TERN_TILE_MAX_V], mins[TERN_TILE_MAX_V];
-    // products[i][v][2r] = dx_r * dy_v of block i of the span (lane 2r + 1: m_r * s_v).
-    float products[TERN_TILE_SPAN][TERN_TILE_MAX_V][8] __attribute__((aligned(32)));
-    for (int v = 0; v < V; v++) {
-        mins[v] = _mm256_setzero_ps();
-        for (int r = 0; r < R; r++) acc[r][v] = _mm256_setzero_ps();
-    }
-    for (int64_t i0 = 0; i0 < blocks; i0 += TERN_TILE_SPAN) {
-        const int64_t span = blocks - i0 < TERN_TILE_SPAN ? blocks - i0 : TERN_TILE_SPAN;
-        const uint8_t *block = row + (size_t)i0 * stride;
-        for (int64_t i = 0; i < span; i++, block += stride) {
-            for (int r = 0; r < R; r++) prefetch_ahead(block + (size_t)r * row_bytes);  // as in q4_expand
-            const __m256 scales = tile_q4_scales(block, row_bytes, R, has_min);
-            for (int v = 0; v < V; v++) {
-                // (dy, s) in every pair of lanes.
-                const tern_act_block *yb = y + (size_t)v * y_stride + i0 + i;
-                const __m256 p = _mm256_mul_ps(scales, _mm256_castpd_ps(_mm256_broadcast_sd((const double *)&yb->d)));
-                mins[v] = _mm256_add_ps(mins[v], p);
-                _mm256_store_ps(products[i][v], p);
-            }
-        }
-        block = row + (size_t)i0 * stride;
-        for (int64_t i = 0; i < span; i++, block += stride) {
-            for (int r = 0; r < R; r++) {
-                const __m256i qx = unpack_nibbles(block + (size_t)r * row_bytes + qs);
-                for (int v = 0; v < V; v++) {
-                    const __m256i qy = _mm256_loadu_si256((const __m256i *)y[(size_t)v * y_stride + i0 + i].qs);
-                    const __m256 sumi = _mm256_cvtepi32_ps(TERN_DOT_U8S8(qx, qy));
-                    acc[r][v] = _mm256_fmadd_ps(_mm256_broadcast_ss(&products[i][v][2 * r]), sumi, acc[r][v]);
-                }
-            }
-        }
-    }
-    for (int v = 0; v < V; v++) {
-        float m[8];
-        _mm256_storeu_ps(m, mins[v]);
-        for (int r = 0; r < R; r++) out[v * out_stride + r] = hsum8(acc[r][v]) + m[2 * r + 1];
-    }
-}
 
 static inline __attribute__((always_inline)) void q8_tile(const uint8_t *row, size_t row_bytes, const size_t stride,
                                                           const size_t offset, const int R, const int V,
@@ -111,7 +54,7 @@ static inline __attribute__((always_inline)) void q8_tile(const uint8_t *row, si
         const int64_t span = blocks - i0 < TERN_TILE_SPAN ? blocks - i0 : TERN_TILE_SPAN;
         const uint8_t *block = row + (size_t)i0 * stride;
         for (int64_t i = 0; i < span; i++, block += stride) {
-            for (int r = 0; r < R; r++) prefetch_ahead(block + (size_t)r * row_bytes);  // as in q4_expand
+            for (int r = 0; r < R; r++) prefetch_ahead(block + (size_t)r * row_bytes);  // as in q8_expand
             const __m128 scales = tile_q8_scales(block, row_bytes, R);
             for (int v = 0; v < V; v++)
                 _mm_store_ps(products[i][v], _mm_mul_ps(scales, _mm_broadcast_ss(&y[(size_t)v * y_stride + i0 + i].d)));
@@ -136,75 +79,6 @@ static inline __attribute__((always_inline)) void q8_tile(const uint8_t *row, si
 typedef void (*tern_xtile_fn)(const uint8_t *qx, const float *scales, const tern_act_block *y, size_t y_stride,
                               int64_t blocks, float *out, int64_t out_stride);
 
-// MARK: - Expanded q4 rows
-// With many vectors per row tile, unpacking nibbles and converting scales once
-// per tile instead of once per group of V vectors takes a third of the work out
-// of the inner loop. The tile's rows go to a buffer on the stack as unpacked
-// bytes, (blocks, R, 32), and float scales, (blocks, 8) as tile_q4_scales.
-
-#define TERN_TILE_EXPAND_BLOCKS 192  // up to 6144 columns: 30 KB of stack for 4 rows
-
-static inline __attribute__((always_inline)) void q4_expand(const uint8_t *row, size_t row_bytes, const int R,
-                                                            const int has_min, int64_t blocks, uint8_t *qx,
-                                                            float *scales) {
-    const size_t stride = has_min ? sizeof(tern_block_q4_1) : sizeof(tern_block_q4_0);
-    const size_t qs = has_min ? 4 : 2;
-    for (int64_t i = 0; i < blocks; i++, row += stride) {
-        // Rows come from DRAM in batched decoding: ask for them 2 KB ahead of each
-        // row, which covers the next tile (rows are contiguous).
-        for (int r = 0; r < R; r++) prefetch_ahead(row + (size_t)r * row_bytes);
-        _mm256_store_ps(scales + i * 8, tile_q4_scales(row, row_bytes, R, has_min));
-        for (int r = 0; r < R; r++)
-            _mm256_store_si256((__m256i *)(qx + ((size_t)i * R + r) * 32), unpack_nibbles(row + (size_t)r * row_bytes + qs));
-    }
-}
-
-// q4_tile on an expanded tile: the same operations in the same order.
-static inline __attribute__((always_inline)) void q4x_tile(const uint8_t *qx, const float *scales, const int R,
-                                                           const int V, const tern_act_block *y, size_t y_stride,
-                                                           int64_t blocks, float *out, int64_t out_stride) {
-    __m256 acc[TERN_TILE_MAX_R][TERN_TILE_MAX_V], mins[TERN_TILE_MAX_V];
-    float products[TERN_TILE_SPAN][TERN_TILE_MAX_V][8] __attribute__((aligned(32)));
-    for (int v = 0; v < V; v++) {
-        mins[v] = _mm256_setzero_ps();
-        for (int r = 0; r < R; r++) acc[r][v] = _mm256_setzero_ps();
-    }
-    for (int64_t i0 = 0; i0 < blocks; i0 += TERN_TILE_SPAN) {
-        const int64_t span = blocks - i0 < TERN_TILE_SPAN ? blocks - i0 : TERN_TILE_SPAN;
-        for (int64_t i = 0; i < span; i++) {
-            const __m256 w = _mm256_load_ps(scales + (i0 + i) * 8);
-            for (int v = 0; v < V; v++) {
-                const tern_act_block *yb = y + (size_t)v * y_stride + i0 + i;
-                const __m256 p = _mm256_mul_ps(w, _mm256_castpd_ps(_mm256_broadcast_sd((const double *)&yb->d)));
-                mins[v] = _mm256_add_ps(mins[v], p);
-                _mm256_store_ps(products[i][v], p);
-            }
-        }
-        for (int64_t i = 0; i < span; i++) {
-            for (int r = 0; r < R; r++) {
-                const __m256i q = _mm256_load_si256((const __m256i *)(qx + ((size_t)(i0 + i) * R + r) * 32));
-                for (int v = 0; v < V; v++) {
-                    const __m256i qy = _mm256_loadu_si256((const __m256i *)y[(size_t)v * y_stride + i0 + i].qs);
-                    const __m256 sumi = _mm256_cvtepi32_ps(TERN_DOT_U8S8(q, qy));
-                    acc[r][v] = _mm256_fmadd_ps(_mm256_broadcast_ss(&products[i][v][2 * r]), sumi, acc[r][v]);
-                }
-            }
-        }
-    }
-    for (int v = 0; v < V; v++) {
-        float m[8];
-        _mm256_storeu_ps(m, mins[v]);
-        for (int r = 0; r < R; r++) out[v * out_stride + r] = hsum8(acc[r][v]) + m[2 * r + 1];
-    }
-}
-
-
-static void q4_expand_tile(const uint8_t *row, size_t row_bytes, int has_min, int64_t blocks, uint8_t *qx,
-                           float *scales) {
-    if (has_min) q4_expand(row, row_bytes, TERN_TILE_R, 1, blocks, qx, scales);
-    else q4_expand(row, row_bytes, TERN_TILE_R, 0, blocks, qx, scales);
-}
-
 // MARK: - Expanded q8 rows
 // q8 blocks are 34 (or 36) bytes, so most 32-byte loads of their values straddle
 // cache lines, and each group of V vectors would redo the scale conversions.
@@ -212,7 +86,7 @@ static void q4_expand_tile(const uint8_t *row, size_t row_bytes, int has_min, in
 // scales. The products take y's absolute values as the unsigned operand (one
 // per vector and block, shared by the R rows) and x with y's signs.
 
-#define TERN_TILE_Q8_EXPAND_BLOCKS TERN_TILE_EXPAND_BLOCKS
+#define TERN_TILE_Q8_EXPAND_BLOCKS 192  // up to 6144 columns: 24 KB of stack for 4 rows
 
 static inline __attribute__((always_inline)) void q8_expand(const uint8_t *row, size_t row_bytes, const size_t stride,
                                                             const size_t offset, const int R, int64_t blocks,
@@ -242,6 +116,41 @@ static inline __attribute__((always_inline)) void q8x_tile(const uint8_t *qx, co
             for (int v = 0; v < V; v++)
                 _mm_store_ps(products[i][v], _mm_mul_ps(w, _mm_broadcast_ss(&y[(size_t)v * y_stride + i0 + i].d)));
         }
+#if TERN_Q8X_VARIANT == 1
+        __m256i uys[TERN_TILE_SPAN][TERN_TILE_MAX_V];
+        for (int64_t i = 0; i < span; i++)
+            for (int v = 0; v < V; v++) {
+                const __m256i qy = _mm256_loadu_si256((const __m256i *)y[(size_t)v * y_stride + i0 + i].qs);
+                _mm256_store_si256(&uys[i][v], _mm256_sign_epi8(qy, qy));
+            }
+        for (int64_t i = 0; i < span; i++) {
+            const uint8_t *x = qx + (size_t)(i0 + i) * R * 32;
+            for (int r = 0; r < R; r++) {
+                const __m256i xr = _mm256_load_si256((const __m256i *)(x + r * 32));
+                for (int v = 0; v < V; v++) {
+                    const __m256i qy = _mm256_loadu_si256((const __m256i *)y[(size_t)v * y_stride + i0 + i].qs);
+                    const __m256 sumi = _mm256_cvtepi32_ps(TERN_DOT_U8S8(_mm256_load_si256(&uys[i][v]), _mm256_sign_epi8(xr, qy)));
+                    acc[r][v] = _mm256_fmadd_ps(_mm256_broadcast_ss(&products[i][v][r]), sumi, acc[r][v]);
+                }
+            }
+        }
+#elif TERN_Q8X_VARIANT == 2
+        for (int64_t i = 0; i < span; i++) {
+            const uint8_t *x = qx + (size_t)(i0 + i) * R * 32;
+            _Pragma("unroll") for (int v = 0; v < V; v++) {
+                const __m256i qy = _mm256_loadu_si256((const __m256i *)y[(size_t)v * y_stride + i0 + i].qs);
+                const __m256i uy = _mm256_sign_epi8(qy, qy);
+                _Pragma("unroll") for (int r = 0; r < R; r++) {
+                    __m256i sx;
+                    // The load inside the asm: x is read per (row, vector) instead of
+                    // being kept in R registers the accumulators need.
+                    __asm__("vmovdqa %1, %0\n\tvpsignb %2, %0, %0" : "=&x"(sx) : "m"(*(const __m256i *)(x + r * 32)), "x"(qy));
+                    const __m256 sumi = _mm256_cvtepi32_ps(TERN_DOT_U8S8(uy, sx));
+                    acc[r][v] = _mm256_fmadd_ps(_mm256_broadcast_ss(&products[i][v][r]), sumi, acc[r][v]);
+                }
+            }
+        }
+#else
         for (int64_t i = 0; i < span; i++) {
             const uint8_t *x = qx + (size_t)(i0 + i) * R * 32;
             for (int v = 0; v < V; v++) {
@@ -254,6 +163,7 @@ static inline __attribute__((always_inline)) void q8x_tile(const uint8_t *qx, co
                 }
             }
         }
+#endif
     }
     for (int v = 0; v < V; v++)
         for (int r = 0; r < R; r++) out[v * out_stride + r] = hsum8(acc[r][v]);
@@ -269,7 +179,6 @@ static inline __attribute__((always_inline)) void q8x_tile(const uint8_t *qx, co
     static const tern_xtile_fn xtiles_##K[4] = {xtile_##K##_##R##x1, xtile_##K##_##R##x2, xtile_##K##_##R##x3,   \
                                                 xtile_##K##_##R##x4};
 #define TERN_XTILE_FNS_(K, R) TERN_XTILE_FNS(K, R)
-TERN_XTILE_FNS_(q4, TERN_TILE_R)
 TERN_XTILE_FNS_(q8, TERN_TILE_R)
 #undef TERN_XTILE_FN
 #undef TERN_XTILE_FNS
@@ -287,14 +196,6 @@ typedef void (*tern_tile_fn)(const uint8_t *row, size_t row_bytes, const tern_ac
                              int64_t blocks, float *out, int64_t out_stride);
 
 #define TERN_TILE_FNS(R, V)                                                                                       \
-    static void tile_q4_0_##R##x##V(const uint8_t *row, size_t row_bytes, const tern_act_block *y, size_t ys,   \
-                                    int64_t blocks, float *out, int64_t os) {                                   \
-        q4_tile(row, row_bytes, R, V, 0, y, ys, blocks, out, os);                                                \
-    }                                                                                                             \
-    static void tile_q4_1_##R##x##V(const uint8_t *row, size_t row_bytes, const tern_act_block *y, size_t ys,   \
-                                    int64_t blocks, float *out, int64_t os) {                                   \
-        q4_tile(row, row_bytes, R, V, 1, y, ys, blocks, out, os);                                                \
-    }                                                                                                             \
     static void tile_q8_0_##R##x##V(const uint8_t *row, size_t row_bytes, const tern_act_block *y, size_t ys,   \
                                     int64_t blocks, float *out, int64_t os) {                                   \
         q8_tile(row, row_bytes, sizeof(tern_block_q8_0), 2, R, V, y, ys, blocks, out, os);                       \
@@ -308,7 +209,7 @@ typedef void (*tern_tile_fn)(const uint8_t *row, size_t row_bytes, const tern_ac
 #define TERN_TILE_TABLE(F, R) static const tern_tile_fn tiles_##F[2][4] = {TERN_TILE_ROW(F, 1), TERN_TILE_ROW(F, R)};
 #define TERN_TILE_TABLES(R)                                                                                       \
     TERN_TILE_FNS_R(1) TERN_TILE_FNS_R(R)                                                                         \
-    TERN_TILE_TABLE(q4_0, R) TERN_TILE_TABLE(q4_1, R) TERN_TILE_TABLE(q8_0, R) TERN_TILE_TABLE(q8_1, R)
+    TERN_TILE_TABLE(q8_0, R) TERN_TILE_TABLE(q8_1, R)
 #define TERN_TILE_TABLES_(R) TERN_TILE_TABLES(R)
 TERN_TILE_TABLES_(TERN_TILE_R)
 #undef TERN_TILE_FNS
@@ -318,15 +219,20 @@ TERN_TILE_TABLES_(TERN_TILE_R)
 #undef TERN_TILE_TABLES
 #undef TERN_TILE_TABLES_
 
+#include "x86_tiles_q4i.h"
+
 // output[b * rows + r] for rows [r0, r1) and every vector, in register tiles.
 // Returns 0 (and does nothing) for formats without tiles.
 static int tiles_multiply(int format, const uint8_t *weights, size_t row_bytes, int64_t rows, int64_t columns,
                           int64_t r0, int64_t r1, const void *activations, size_t act_bytes, int64_t batch,
                           float *output) {
+    if (format == TERN_Q4_0 || format == TERN_Q4_1) {
+        q4i_multiply(format == TERN_Q4_1, weights, row_bytes, rows, columns / 32, r0, r1, activations,
+                     act_bytes / sizeof(tern_act_block), batch, output);
+        return 1;
+    }
     const tern_tile_fn(*table)[4];
     switch (format) {
-    case TERN_Q4_0: table = tiles_q4_0; break;
-    case TERN_Q4_1: table = tiles_q4_1; break;
     case TERN_Q8_0: table = tiles_q8_0; break;
     case TERN_Q8_1: table = tiles_q8_1; break;
     default: return 0;
@@ -336,25 +242,21 @@ static int tiles_multiply(int format, const uint8_t *weights, size_t row_bytes, 
     int64_t pass = (int64_t)(TERN_TILE_ACT_BYTES / act_bytes) / TERN_TILE_V * TERN_TILE_V;
     if (pass < TERN_TILE_V) pass = TERN_TILE_V;
     // Expanding pays once a tile meets a few groups of vectors.
-    const int q8 = format == TERN_Q8_0 || format == TERN_Q8_1;
-    const int expand = batch >= 2 * TERN_TILE_V &&
-                       (q8 ? blocks <= TERN_TILE_Q8_EXPAND_BLOCKS : blocks <= TERN_TILE_EXPAND_BLOCKS);
-    // (blocks, R, 32) bytes; scales (blocks, 8) for q4, (blocks, 4) for q8.
-    uint8_t expanded[TERN_TILE_EXPAND_BLOCKS * TERN_TILE_R * 32] __attribute__((aligned(32)));
-    float expanded_scales[TERN_TILE_EXPAND_BLOCKS * 8] __attribute__((aligned(32)));
+    const int expand = batch >= 2 * TERN_TILE_V && blocks <= TERN_TILE_Q8_EXPAND_BLOCKS;
+    // (blocks, R, 32) bytes and (blocks, 4) scales.
+    uint8_t expanded[TERN_TILE_Q8_EXPAND_BLOCKS * TERN_TILE_R * 32] __attribute__((aligned(32)));
+    float expanded_scales[TERN_TILE_Q8_EXPAND_BLOCKS * 4] __attribute__((aligned(32)));
     for (int64_t b0 = 0; b0 < batch; b0 += pass) {
         const int64_t b1 = b0 + pass < batch ? b0 + pass : batch;
         for (int64_t r = r0; r < r1;) {
             const int full = r + TERN_TILE_R <= r1;
             const uint8_t *row = weights + (size_t)r * row_bytes;
             if (full && expand) {
-                if (q8) q8_expand_tile(row, row_bytes, format, blocks, expanded, expanded_scales);
-                else q4_expand_tile(row, row_bytes, format == TERN_Q4_1, blocks, expanded, expanded_scales);
-                const tern_xtile_fn *xtiles = q8 ? xtiles_q8 : xtiles_q4;
+                q8_expand_tile(row, row_bytes, format, blocks, expanded, expanded_scales);
                 for (int64_t b = b0; b < b1; b += TERN_TILE_V) {
                     const int64_t v = b1 - b < TERN_TILE_V ? b1 - b : TERN_TILE_V;
                     const tern_act_block *y = (const tern_act_block *)((const uint8_t *)activations + (size_t)b * act_bytes);
-                    xtiles[v - 1](expanded, expanded_scales, y, y_stride, blocks, output + b * rows + r, rows);
+                    xtiles_q8[v - 1](expanded, expanded_scales, y, y_stride, blocks, output + b * rows + r, rows);
                 }
                 r += TERN_TILE_R;
                 continue;

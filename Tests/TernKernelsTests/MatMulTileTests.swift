@@ -1,0 +1,97 @@
+import Testing
+@testable import TernKernels
+
+/// The x86 batched q4 products run tiles of eight interleaved rows that sum each
+/// block's products exactly in integers. These cases pin down their arithmetic bit
+/// for bit, given the prepared activations (`tern_act_block`: f32 d, f32 s, 32 int8):
+/// per block, in block order, acc = fma(dx · dy, Σ q · y, acc) and mins = mins + m · s
+/// (m = dx for q4_0), and the result is acc + mins. Shapes reach partial row groups,
+/// rows longer than one expanded span (64 blocks), and several passes of vectors.
+@Suite("Batched q4 tiles")
+struct MatMulTileTests {
+    struct Shape: CustomStringConvertible, Sendable {
+        let rows: Int, columns: Int, batch: Int
+        var description: String { "\(rows)x\(columns) batch \(batch)" }
+    }
+
+    static let shapes = [
+        Shape(rows: 8, columns: 32, batch: 4),
+        Shape(rows: 13, columns: 96, batch: 8),
+        Shape(rows: 21, columns: 2112, batch: 4),  // 66 blocks: two spans
+        Shape(rows: 3, columns: 64, batch: 12),
+        Shape(rows: 17, columns: 128, batch: 272),  // 272 vectors: more than one pass
+    ]
+
+    /// Σ over blocks in the tiles' order for row `row` (packed `format` bytes) and one
+    /// prepared vector (`blocks` 40-byte blocks).
+    private func blockSums(format: WeightFormat, row: UnsafeRawPointer, prepared: UnsafeRawPointer, blocks: Int) -> Float {
+        let hasMin = format == .q4_1
+        var acc: Float = 0, mins: Float = 0
+        for i in 0..<blocks {
+            let x = row + i * format.bytesPerBlock
+            let y = prepared + i * 40
+            let dx = ReferenceKernels.half(x, 0)
+            let m = hasMin ? ReferenceKernels.half(x, 2) : dx
+            let dy = y.loadUnaligned(as: Float.self), s = y.loadUnaligned(fromByteOffset: 4, as: Float.self)
+            let qs = x + (hasMin ? 4 : 2)
+            var sumi = 0
+            for j in 0..<16 {
+                let byte = qs.load(fromByteOffset: j, as: UInt8.self)
+                sumi += Int(byte & 0x0f) * Int(y.load(fromByteOffset: 8 + j, as: Int8.self))
+                sumi += Int(byte >> 4) * Int(y.load(fromByteOffset: 8 + j + 16, as: Int8.self))
+            }
+            acc = acc.addingProduct(dx * dy, Float(sumi))  // one rounding, as the tiles' fma
+            let offset = m * s
+            mins = mins + offset
+        }
+        return acc + mins
+    }
+
+    @Test("on x86, every (row, vector) of a batched q4 product is the exact block-sum order",
+          arguments: [WeightFormat.q4_0, .q4_1], shapes)
+    func tilesFollowBlockSumOrder(format: WeightFormat, shape: Shape) throws {
+        let x86 = KernelTable.available.filter { $0.name == "avx2" || $0.name == "avx512vnni" }
+        let (rows, columns, batch) = (shape.rows, shape.columns, shape.batch)
+        let weights = TestData.packedWeights(format: format, rows: rows, columns: columns, seed: 81)
+        let input = TestData.floats(batch * columns, seed: 82)
+        let rowBytes = try #require(format.rowBytes(columns))
+        for kernels in x86 {
+            let preparedBytes = kernels.preparedBytes(Int32(format.rawValue), Int64(columns))
+            #expect(preparedBytes == columns / 32 * 40)
+            var prepared = [UInt64](repeating: 0, count: preparedBytes * batch / 8 + 1)
+            var output = [Float](repeating: .nan, count: batch * rows)
+            prepared.withUnsafeMutableBytes { prepared in
+                let base = prepared.baseAddress!
+                input.withUnsafeBufferPointer { input in
+                    for b in 0..<batch {
+                        kernels.prepare(
+                            Int32(format.rawValue), input.baseAddress! + b * columns, Int64(columns), base + b * preparedBytes)
+                    }
+                }
+                weights.withUnsafeBytes { w in
+                    // Rows in two calls, as threads split them: the second starts mid-group.
+                    let split = Int64(rows / 2)
+                    kernels.multiplyRows(Int32(format.rawValue), w.baseAddress!, Int64(rows), Int64(columns), 0, split,
+                                         base, Int64(batch), &output)
+                    kernels.multiplyRows(Int32(format.rawValue), w.baseAddress!, Int64(rows), Int64(columns), split,
+                                         Int64(rows), base, Int64(batch), &output)
+                }
+            }
+            let grouped = batch / 4 * 4  // whole groups of four vectors go through the tiles
+            var mismatches = 0
+            prepared.withUnsafeBytes { prepared in
+                weights.withUnsafeBytes { w in
+                    for b in 0..<grouped {
+                        for r in 0..<rows {
+                            let expected = blockSums(
+                                format: format, row: w.baseAddress! + r * rowBytes,
+                                prepared: prepared.baseAddress! + b * preparedBytes, blocks: columns / 32)
+                            if output[b * rows + r].bitPattern != expected.bitPattern { mismatches += 1 }
+                        }
+                    }
+                }
+            }
+            #expect(mismatches == 0, "\(kernels.name) \(format) \(shape): \(mismatches) of \(grouped * rows) differ")
+        }
+    }
+}
