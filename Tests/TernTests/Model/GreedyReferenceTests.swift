@@ -31,6 +31,7 @@ struct GreedyReferenceTests {
         var logits = Array(reference.promptTokens.withUnsafeBufferPointer {
             model.forward(tokens: $0, startPosition: 0, cache: cache, workspace: workspace, pool: pool)
         })
+        var squaredDifferences: [Float] = []
         for (step, expected) in reference.steps.enumerated() {
             #expect(logits.count == vocabulary)
             let top = logits.indices.max { logits[$0] < logits[$1] || (logits[$0] == logits[$1] && $0 > $1) }!
@@ -38,14 +39,18 @@ struct GreedyReferenceTests {
             // the same order noise; the decisive steps must agree in token and logit.
             if expected.margin >= GreedyReference.nearTie {
                 #expect(top == expected.token, "step \(step): Tern's top-1 is \(top), llama.cpp's \(expected.token) (margin \(expected.margin))")
-                #expect(abs(logits[expected.token] - expected.logit) <= 0.5,
+                let difference = logits[expected.token] - expected.logit
+                #expect(abs(difference) <= GreedyReference.logitTolerance,
                         "step \(step): logit of \(expected.token) is \(logits[expected.token]), llama.cpp's \(expected.logit)")
+                squaredDifferences.append(difference * difference)
             }
             let position = reference.promptTokens.count + step
             logits = Array([reference.generatedTokens[step]].withUnsafeBufferPointer {
                 model.forward(tokens: $0, startPosition: position, cache: cache, workspace: workspace, pool: pool)
             })
         }
+        let rms = (squaredDifferences.reduce(0, +) / Float(squaredDifferences.count)).squareRoot()
+        #expect(rms <= GreedyReference.logitRMSTolerance, "RMS logit difference over decisive steps: \(rms)")
     }
     // Free generation through the engine: LLMEngineTests.matchesLlamaCpp.
 }

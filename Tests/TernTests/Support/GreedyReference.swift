@@ -21,6 +21,15 @@ struct GreedyReference: CustomStringConvertible, Sendable {
     /// Margin below which llama.cpp's top-1 may legitimately flip with arithmetic order.
     static let nearTie: Float = 0.25
 
+    /// How far one decisive step's logit may sit from llama.cpp's, and the root mean square over
+    /// all decisive steps. Correct implementations differ here by arithmetic order alone: the same
+    /// llama.cpp commit built for AVX2 (this project's Zen 3) instead of AVX-512 (the reference's
+    /// Zen 4) moves these logits by up to 0.44 (RMS 0.17), and Tern's two q4 tile layouts sit
+    /// 0.58 and 0.42 from that AVX2 build at worst. A wrong scale, a dropped block or a broken
+    /// cache moves every step by whole units, which the RMS bound catches.
+    static let logitTolerance: Float = 0.75
+    static let logitRMSTolerance: Float = 0.25
+
     /// Steps before the first near tie: the prefix every correct implementation must reproduce exactly.
     var decisiveStepCount: Int { steps.firstIndex { $0.margin < Self.nearTie } ?? steps.count }
 
