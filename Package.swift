@@ -41,12 +41,14 @@ let package = Package(
             name: "tern",
             dependencies: ["Tern", "TernServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        // How the test targets find and load the real default model, shared by them.
+        .target(name: "TernTestSupport", dependencies: ["Tern"], path: "Tests/TernTestSupport"),
         .testTarget(name: "TernKernelsTests", dependencies: ["TernKernels"]),
-        .testTarget(name: "TernTests", dependencies: ["Tern"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TernTests", dependencies: ["Tern", "TernTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "TernServerTests",
             dependencies: [
-                "TernServer", "Tern",
+                "TernServer", "Tern", "TernTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
