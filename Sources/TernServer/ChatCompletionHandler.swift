@@ -9,12 +9,8 @@ struct ChatCompletionHandler: Sendable {
     func handle(_ request: Request) async throws -> Response {
         var request = request
         let service = gateway.service
-        let body = try await RequestDecoding.decode(
-            ChatCompletionRequest.self, from: &request, limit: gateway.configuration.maxBodyBytes)
+        let body = try await gateway.decode(ChatCompletionRequest.self, from: &request)
         let fields = body.sampling
-        try fields.validate(
-            servedModel: service.modelName, maxChoices: gateway.configuration.maxChoices,
-            contextLength: service.contextLength)
         let topLogprobs = try body.requestedLogprobs()
         let prompt = try promptTokens(for: body.chatMessages())
         // Without a limit a reply may use the rest of the context, as OpenAI's chat API allows.
@@ -31,15 +27,7 @@ struct ChatCompletionHandler: Sendable {
             id: GenerationGateway.makeID(prefix: "chatcmpl-"), created: GenerationGateway.timestamp(),
             model: service.modelName, choices: n, promptTokens: prompt.count, wantsLogprobs: topLogprobs != nil,
             logprobs: LogprobFormatting(tokenizer: service.tokenizer))
-        if fields.stream == true {
-            let includeUsage = fields.wantsUsageInStream
-            return GenerationGateway.eventStream(request: request) { [gateway] events in
-                try await reply.stream(lease, gateway: gateway, includeUsage: includeUsage, to: &events)
-            }
-        }
-        return try await GenerationGateway.wholeReply(request: request) { [gateway] in
-            try await reply.collect(lease, gateway: gateway)
-        }
+        return try await gateway.respond(to: request, fields: fields, lease: lease, reply: reply)
     }
 
     /// The prompt: the template's text for the conversation, with a reply header, tokenized

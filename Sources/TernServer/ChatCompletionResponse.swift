@@ -13,17 +13,11 @@ struct ChatCompletionChoice: ResponseChoice {
     let logprobs: ChatLogprobs?
     let finishReason: String
 
-    enum CodingKeys: String, CodingKey {
-        case index, message, logprobs
-        case finishReason = "finish_reason"
-    }
-
     func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
+        var c = encoder.container(keyedBy: ChoiceKeys.self)
         try c.encode(index, forKey: .index)
         try c.encode(AssistantMessage(content: content), forKey: .message)
-        try c.encodeNullable(logprobs, forKey: .logprobs)
-        try c.encode(finishReason, forKey: .finishReason)
+        try c.encodeEnding(logprobs: logprobs, finishReason: finishReason)
     }
 
     struct AssistantMessage: Encodable {
@@ -48,20 +42,15 @@ struct ChatCompletionDelta: ResponseChoice {
     var logprobs: ChatLogprobs?
     var finishReason: String?
 
-    enum CodingKeys: String, CodingKey {
-        case index, delta, logprobs
-        case finishReason = "finish_reason"
-    }
     enum DeltaKeys: String, CodingKey { case role, content }
 
     func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
+        var c = encoder.container(keyedBy: ChoiceKeys.self)
         try c.encode(index, forKey: .index)
         var delta = c.nestedContainer(keyedBy: DeltaKeys.self, forKey: .delta)
         try delta.encodeIfPresent(role, forKey: .role)
         try delta.encodeIfPresent(content, forKey: .content)
-        try c.encodeNullable(logprobs, forKey: .logprobs)
-        try c.encodeNullable(finishReason, forKey: .finishReason)
+        try c.encodeEnding(logprobs: logprobs, finishReason: finishReason)
     }
 }
 

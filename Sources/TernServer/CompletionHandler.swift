@@ -11,12 +11,8 @@ struct CompletionHandler: Sendable {
     func handle(_ request: Request) async throws -> Response {
         var request = request
         let service = gateway.service
-        let body = try await RequestDecoding.decode(
-            CompletionRequest.self, from: &request, limit: gateway.configuration.maxBodyBytes)
+        let body = try await gateway.decode(CompletionRequest.self, from: &request)
         let fields = body.sampling
-        try fields.validate(
-            servedModel: service.modelName, maxChoices: gateway.configuration.maxChoices,
-            contextLength: service.contextLength)
         try body.validateUnsupported()
         let prompts = try body.prompt.tokenized(with: service.tokenizer)
         let n = fields.n ?? 1
@@ -41,15 +37,7 @@ struct CompletionHandler: Sendable {
             id: GenerationGateway.makeID(prefix: "cmpl-"), created: GenerationGateway.timestamp(),
             model: service.modelName, choicesPerPrompt: n, promptTokens: requests.map(\.promptTokens.count),
             logprobs: body.logprobs, formatting: LogprobFormatting(tokenizer: service.tokenizer))
-        if fields.stream == true {
-            let includeUsage = fields.wantsUsageInStream
-            return GenerationGateway.eventStream(request: request) { [gateway] events in
-                try await reply.stream(lease, gateway: gateway, includeUsage: includeUsage, to: &events)
-            }
-        }
-        return try await GenerationGateway.wholeReply(request: request) { [gateway] in
-            try await reply.collect(lease, gateway: gateway)
-        }
+        return try await gateway.respond(to: request, fields: fields, lease: lease, reply: reply)
     }
 
     /// The fixed parts of one reply and how to write it.

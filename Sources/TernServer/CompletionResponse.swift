@@ -9,17 +9,11 @@ struct TextCompletionChoice: ResponseChoice {
     var logprobs: TextLogprobs?
     var finishReason: String?
 
-    enum CodingKeys: String, CodingKey {
-        case index, text, logprobs
-        case finishReason = "finish_reason"
-    }
-
     func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
+        var c = encoder.container(keyedBy: ChoiceKeys.self)
         try c.encode(text, forKey: .text)
         try c.encode(index, forKey: .index)
-        try c.encodeNullable(logprobs, forKey: .logprobs)
-        try c.encodeNullable(finishReason, forKey: .finishReason)
+        try c.encodeEnding(logprobs: logprobs, finishReason: finishReason)
     }
 }
 

@@ -31,3 +31,18 @@ struct ResponseEnvelope<Choice: ResponseChoice>: Encodable {
         try c.encodeNil(forKey: .systemFingerprint)
     }
 }
+
+/// The keys of a choice in every completion response. Each kind carries one of `text`,
+/// `message` or `delta` after its `index`, and ends with `logprobs` and `finish_reason`.
+enum ChoiceKeys: String, CodingKey {
+    case index, text, message, delta, logprobs
+    case finishReason = "finish_reason"
+}
+
+extension KeyedEncodingContainer where K == ChoiceKeys {
+    /// What ends every choice: `logprobs`, then `finish_reason`, each null when absent.
+    mutating func encodeEnding<Logprobs: Encodable>(logprobs: Logprobs?, finishReason: String?) throws {
+        try encodeNullable(logprobs, forKey: .logprobs)
+        try encodeNullable(finishReason, forKey: .finishReason)
+    }
+}
