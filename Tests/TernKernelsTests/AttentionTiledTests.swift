@@ -4,7 +4,7 @@ import Testing
 
 @Suite("Tiled prefill attention")
 struct AttentionTiledTests {
-    typealias Cache = AttentionTokensTests.Cache
+    typealias Cache = PagedCache
     /// (tokens, firstLength, blockSize, heads, kvHeads, headDimension): the SmolLM2 shape at
     /// the start of a sequence and after a cached prefix, chunks that are not whole tiles of
     /// rows (48) or keys (64), blocks that divide nothing, one to four query heads per kv head,
@@ -58,8 +58,7 @@ struct AttentionTiledTests {
     ) -> [Float] {
         let qDim = heads * headDimension
         var output = [Float](repeating: .nan, count: tokens * qDim)
-        cache.table.withUnsafeBufferPointer { t in
-            let pages = Attention.Pages(table: t.baseAddress!, blockSize: cache.blockSize, blockStride: cache.blockSize * cache.row)
+        cache.withPages { pages in
             for thread in 0..<threads {
                 Attention.attendTiled(
                     query: query, queryStride: qDim, keys: cache.keys, values: cache.values, pages: pages,
@@ -130,20 +129,9 @@ struct AttentionTiledTests {
         let output = Self.tiled(
             query: query, cache: cache, firstLength: firstLength, tokens: tokens, heads: heads, kvHeads: kvHeads,
             headDimension: headDimension, threads: 2, kernels: kernels)
-        var expected = [Float](repeating: .nan, count: tokens * qDim)
-        cache.table.withUnsafeBufferPointer { t in
-            let pages = Attention.Pages(table: t.baseAddress!, blockSize: cache.blockSize, blockStride: cache.blockSize * cache.row)
-            query.withUnsafeBufferPointer { q in
-                expected.withUnsafeMutableBufferPointer { e in
-                    for token in 0..<tokens {
-                        Attention.attend(
-                            query: q.baseAddress! + token * qDim, keys: cache.keys, values: cache.values, pages: pages,
-                            length: firstLength + token, heads: heads, kvHeads: kvHeads, headDimension: headDimension,
-                            output: e.baseAddress! + token * qDim, headRange: 0..<heads, kernels: kernels)
-                    }
-                }
-            }
-        }
+        let expected = cache.attendEachToken(
+            query: query, firstLength: firstLength, tokens: tokens, heads: heads, kvHeads: kvHeads,
+            headDimension: headDimension, kernels: kernels)
         #expect(output.map(\.bitPattern) == expected.map(\.bitPattern), "\(path)")
     }
 

@@ -3,7 +3,7 @@ import Testing
 
 @Suite("FP4 matrix products (mxfp4, nvfp4)")
 struct FP4MatMulTests {
-    typealias Shape = MatMulTests.Shape
+    typealias Shape = MatMulShape
 
     static let formats: [WeightFormat] = [.mxfp4, .nvfp4]
 
@@ -40,86 +40,19 @@ struct FP4MatMulTests {
     /// to f32 summation order, relative to Σ |w · x|.
     @Test("Every kernel path matches the reference", arguments: formats, shapes)
     func pathsMatchReference(format: WeightFormat, shape: Shape) {
-        let (rows, columns, batch) = (shape.rows, shape.columns, shape.batch)
-        let weights = TestData.packedWeights(format: format, rows: rows, columns: columns, seed: 51)
-        let input = TestData.floats(batch * columns, seed: 52)
-        var expected = [Float](repeating: 0, count: batch * rows)
-        ReferenceKernels.multiply(
-            weights: weights, format: format, rows: rows, columns: columns, input: input, batch: batch, output: &expected)
-        var dequantized = [Float](repeating: 0, count: rows * columns)
-        ReferenceKernels.dequantizeRow(format: format, source: weights, destination: &dequantized, count: rows * columns)
-        let pool = ThreadPool(threadCount: shape.threads)
-        for kernels in KernelTable.available {
-            var scratch = [UInt64](repeating: 0, count: MatMul.scratchBytes(format: format, columns: columns, batch: batch) / 8 + 1)
-            var output = [Float](repeating: .nan, count: batch * rows)
-            scratch.withUnsafeMutableBytes { scratch in
-                MatMul.multiply(
-                    weights: weights, format: format, rows: rows, columns: columns, input: input, batch: batch,
-                    output: &output, scratch: scratch.baseAddress!, pool: pool, kernels: kernels)
-            }
-            for b in 0..<batch {
-                for r in 0..<rows {
-                    var magnitude: Float = 0
-                    for c in 0..<columns { magnitude += abs(dequantized[r * columns + c] * input[b * columns + c]) }
-                    let got = output[b * rows + r], want = expected[b * rows + r]
-                    #expect(
-                        abs(got - want) <= magnitude * 2e-5 + 1e-6,
-                        "\(kernels.name) \(format) \(shape) [\(b), \(r)]: \(got) vs reference \(want)")
-                }
-            }
-        }
+        MatMulChecks.expectPathsMatchReference(format: format, shape: shape, seeds: (51, 52))
     }
 
     @Test("Float activations: every path equals the f32 product of the dequantized weights", arguments: formats)
     func floatActivations(format: WeightFormat) {
-        let (rows, columns, batch) = (9, 320, 3)
-        let weights = TestData.packedWeights(format: format, rows: rows, columns: columns, seed: 53)
-        let input = TestData.floats(batch * columns, seed: 54)
-        var dequantized = [Float](repeating: 0, count: rows * columns)
-        ReferenceKernels.dequantizeRow(format: format, source: weights, destination: &dequantized, count: rows * columns)
-        for kernels in KernelTable.available {
-            var output = [Float](repeating: .nan, count: batch * rows)
-            var scratch: UInt64 = 0
-            MatMul.multiply(
-                weights: weights, format: format, rows: rows, columns: columns, input: input, batch: batch,
-                output: &output, scratch: &scratch, pool: ThreadPool(threadCount: 2), kernels: kernels,
-                activations: .float)
-            for b in 0..<batch {
-                for r in 0..<rows {
-                    var exact: Double = 0, magnitude: Float = 0
-                    for c in 0..<columns {
-                        exact += Double(dequantized[r * columns + c]) * Double(input[b * columns + c])
-                        magnitude += abs(dequantized[r * columns + c] * input[b * columns + c])
-                    }
-                    #expect(
-                        abs(Double(output[b * rows + r]) - exact) <= Double(magnitude) * 1e-5 + 1e-6,
-                        "\(kernels.name) \(format) [\(b), \(r)]")
-                }
-            }
-        }
+        MatMulChecks.expectFloatActivationsExact(
+            format: format, shape: Shape(rows: 9, columns: 320, batch: 3, threads: 2), seeds: (53, 54))
     }
 
     @Test("The reference dot product is the f32 dot of the dequantized row, up to activation rounding",
           arguments: formats)
     func referenceDot(format: WeightFormat) {
-        let columns = 256
-        let row = TestData.packedWeights(format: format, rows: 1, columns: columns, seed: 55)
-        let x = TestData.floats(columns, seed: 56)
-        var w = [Float](repeating: 0, count: columns)
-        ReferenceKernels.dequantizeRow(format: format, source: row, destination: &w, count: columns)
-        var exact: Float = 0
-        var bound: Float = 1e-5
-        for block in 0..<columns / 32 {
-            // Each activation moves by at most half its block's step (amax / 127) when quantized.
-            let step = (block * 32..<block * 32 + 32).map { abs(x[$0]) }.max()! / 127
-            for c in block * 32..<block * 32 + 32 {
-                exact += w[c] * x[c]
-                bound += abs(w[c]) * step * 0.5 * 1.01
-            }
-        }
-        let dot = ReferenceKernels.dot(format: format, row: row, activations: x, count: columns)
-        #expect(abs(dot - exact) <= bound, "\(format): \(dot) vs \(exact)")
-        #expect(abs(dot - exact) > 0, "activations are quantized, so the two should differ a little")
+        MatMulChecks.expectReferenceDotMatchesDequantized(format: format, columns: 256, activationBlock: 32, seeds: (55, 56))
     }
 
     @Test("Extreme scales multiply like the reference: e = 0 and 254, subnormal and largest UE4M3")
@@ -136,17 +69,12 @@ struct FP4MatMulTests {
             var expected = [Float](repeating: 0, count: 5)
             ReferenceKernels.multiply(
                 weights: weights, format: format, rows: 1, columns: columns, input: input, batch: 5, output: &expected)
-            var w = [Float](repeating: 0, count: columns)
-            ReferenceKernels.dequantizeRow(format: format, source: weights, destination: &w, count: columns)
-            let magnitudes = (0..<5).map { b in (0..<columns).reduce(Float(0)) { $0 + abs(w[$1] * input[b * columns + $1]) } }
+            let magnitudes = MatMulChecks.magnitudes(
+                weights: weights, format: format, rows: 1, columns: columns, input: input, batch: 5).sums
             for kernels in KernelTable.available {
-                var scratch = [UInt64](repeating: 0, count: MatMul.scratchBytes(format: format, columns: columns, batch: 5) / 8 + 1)
-                var output = [Float](repeating: .nan, count: 5)
-                scratch.withUnsafeMutableBytes { scratch in
-                    MatMul.multiply(
-                        weights: weights, format: format, rows: 1, columns: columns, input: input, batch: 5,
-                        output: &output, scratch: scratch.baseAddress!, pool: ThreadPool(threadCount: 1), kernels: kernels)
-                }
+                let output = MatMulChecks.product(
+                    weights: weights, format: format, rows: 1, columns: columns, input: input, batch: 5, threads: 1,
+                    kernels: kernels)
                 for b in 0..<5 {
                     #expect(abs(output[b] - expected[b]) <= magnitudes[b] * 2e-5 + 1e-6, "\(kernels.name) \(format) \(b)")
                 }

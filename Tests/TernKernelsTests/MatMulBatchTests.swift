@@ -17,15 +17,9 @@ struct MatMulBatchTests {
         _ weights: [UInt8], format: WeightFormat, rows: Int, columns: Int, input: [Float], batch: Int,
         threads: Int, kernels: KernelTable
     ) -> [Float] {
-        let pool = ThreadPool(threadCount: threads)
-        var scratch = [UInt64](repeating: 0, count: MatMul.scratchBytes(format: format, columns: columns, batch: batch) / 8 + 1)
-        var output = [Float](repeating: .nan, count: batch * rows)
-        scratch.withUnsafeMutableBytes { scratch in
-            MatMul.multiply(
-                weights: weights, format: format, rows: rows, columns: columns, input: input, batch: batch,
-                output: &output, scratch: scratch.baseAddress!, pool: pool, kernels: kernels)
-        }
-        return output
+        MatMulChecks.product(
+            weights: weights, format: format, rows: rows, columns: columns, input: input, batch: batch, threads: threads,
+            kernels: kernels)
     }
 
     @Test("every batch size from 2 to 17 matches the reference", arguments: formats)

@@ -3,10 +3,7 @@ import Testing
 
 @Suite("Ternary formats: t2_64, tq1_0 and tq2_0 repacked for lookup-table kernels")
 struct TernaryRepackTests {
-    struct Case: CustomStringConvertible, Sendable {
-        let format: WeightFormat, rows: Int, columns: Int, batch: Int, threads: Int
-        var description: String { "\(format) \(rows)x\(columns) batch \(batch) threads \(threads)" }
-    }
+    typealias Case = MatMulCase
 
     static let cases: [Case] = [
         Case(format: .t2_64, rows: 32, columns: 64, batch: 1, threads: 1),    // one group, one block
@@ -27,16 +24,9 @@ struct TernaryRepackTests {
         _ c: Case, _ format: WeightFormat, _ weights: [UInt8], _ input: [Float], _ kernels: KernelTable,
         _ activations: MatMul.Activations
     ) -> [Float] {
-        let pool = ThreadPool(threadCount: c.threads)
-        let words = MatMul.scratchBytes(format: format, columns: c.columns, batch: c.batch) / 8 + 1
-        var scratch = [UInt64](repeating: 0, count: words)
-        var output = [Float](repeating: .nan, count: c.batch * c.rows)
-        scratch.withUnsafeMutableBytes { scratch in
-            MatMul.multiply(
-                weights: weights, format: format, rows: c.rows, columns: c.columns, input: input, batch: c.batch,
-                output: &output, scratch: scratch.baseAddress!, pool: pool, kernels: kernels, activations: activations)
-        }
-        return output
+        MatMulChecks.product(
+            weights: weights, format: format, rows: c.rows, columns: c.columns, input: input, batch: c.batch,
+            threads: c.threads, kernels: kernels, activations: activations)
     }
 
     private func repacked(_ weights: [UInt8], _ c: Case) -> [UInt8]? {
@@ -83,8 +73,8 @@ struct TernaryRepackTests {
         let packed = try #require(repacked(weights, c))
         let t2 = asT2(weights, c)
         let input = TestData.floats(c.batch * c.columns, seed: 73)
-        var w = [Float](repeating: 0, count: c.rows * c.columns)
-        ReferenceKernels.dequantizeRow(format: .t2_64, source: t2, destination: &w, count: c.rows * c.columns)
+        let (w, sums) = MatMulChecks.magnitudes(
+            weights: t2, format: .t2_64, rows: c.rows, columns: c.columns, input: input, batch: c.batch)
         var expected = [Float](repeating: 0, count: c.batch * c.rows)
         ReferenceKernels.multiply(
             weights: t2, format: .t2_64, rows: c.rows, columns: c.columns, input: input, batch: c.batch,
@@ -95,11 +85,9 @@ struct TernaryRepackTests {
             for b in 0..<c.batch {
                 for r in 0..<c.rows {
                     let i = b * c.rows + r
-                    var exact: Double = 0, magnitude: Float = 0
-                    for k in 0..<c.columns {
-                        exact += Double(w[r * c.columns + k]) * Double(input[b * c.columns + k])
-                        magnitude += abs(w[r * c.columns + k] * input[b * c.columns + k])
-                    }
+                    var exact: Double = 0
+                    for k in 0..<c.columns { exact += Double(w[r * c.columns + k]) * Double(input[b * c.columns + k]) }
+                    let magnitude = sums[i]
                     #expect(abs(int8[i] - expected[i]) <= magnitude * 2e-5 + 1e-6,
                             "\(kernels.name) \(c) int8 [\(i)]: \(int8[i]) vs \(expected[i])")
                     #expect(abs(Double(float[i]) - exact) <= Double(magnitude) * 1e-5 + 1e-6,

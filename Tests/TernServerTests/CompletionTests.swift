@@ -64,14 +64,11 @@ struct CompletionTests {
     @Test("several prompts × n: choice p·n+i, each prompt counted once in usage")
     func batchOfPrompts() async throws {
         let harness = try ServerHarness()
-        try await harness.run { client in
-            let response = try await client.post(
-                "/v1/completions", json: #"{"prompt": [[5, 6], [7, 8, 9]], "n": 2, "max_tokens": 1, "seed": 100}"#)
-            let json = try response.json()
-            #expect(json["choices"].array?.map { $0["index"].int } == [0, 1, 2, 3])
-            #expect(json["usage"]["prompt_tokens"].int == 5)
-            #expect(json["usage"]["completion_tokens"].int == 4)
-        }
+        let json = try await harness.postJSON(
+            "/v1/completions", #"{"prompt": [[5, 6], [7, 8, 9]], "n": 2, "max_tokens": 1, "seed": 100}"#)
+        #expect(json["choices"].array?.map { $0["index"].int } == [0, 1, 2, 3])
+        #expect(json["usage"]["prompt_tokens"].int == 5)
+        #expect(json["usage"]["completion_tokens"].int == 4)
         #expect(harness.fake.submitted.map(\.promptTokens) == [[5, 6], [5, 6], [7, 8, 9], [7, 8, 9]])
         #expect(harness.fake.submitted.map(\.params.seed) == [100, 101, 100, 101])
     }
@@ -79,26 +76,21 @@ struct CompletionTests {
     @Test("logprobs k gives parallel tokens, token_logprobs, top_logprobs objects and text offsets")
     func logprobs() async throws {
         let harness = try ServerHarness()
-        try await harness.run { client in
-            let response = try await client.post("/v1/completions", json: #"{"prompt": "x", "max_tokens": 3, "logprobs": 2}"#)
-            let logprobs = try response.json()["choices"][0]["logprobs"]
-            #expect(logprobs["tokens"].array?.count == 3)
-            #expect(logprobs["token_logprobs"].array?.compactMap(\.double) == [-0.25, -0.25, -0.25])
-            #expect(logprobs["text_offset"].array?.compactMap(\.int) == [0, 5, 11])
-            #expect(logprobs["top_logprobs"].array?.count == 3)
-            #expect(logprobs["top_logprobs"][0].keys?.count ?? 0 >= 1)
-        }
+        let json = try await harness.postJSON("/v1/completions", #"{"prompt": "x", "max_tokens": 3, "logprobs": 2}"#)
+        let logprobs = json["choices"][0]["logprobs"]
+        #expect(logprobs["tokens"].array?.count == 3)
+        #expect(logprobs["token_logprobs"].array?.compactMap(\.double) == [-0.25, -0.25, -0.25])
+        #expect(logprobs["text_offset"].array?.compactMap(\.int) == [0, 5, 11])
+        #expect(logprobs["top_logprobs"].array?.count == 3)
+        #expect(logprobs["top_logprobs"][0].keys?.count ?? 0 >= 1)
         #expect(harness.fake.submitted.first?.topLogprobs == 2)
     }
 
     @Test("logprobs 0 reports the chosen tokens and a null top_logprobs")
     func logprobsWithoutAlternatives() async throws {
-        let harness = try ServerHarness()
-        try await harness.run { client in
-            let response = try await client.post("/v1/completions", json: #"{"prompt": "x", "max_tokens": 2, "logprobs": 0}"#)
-            let logprobs = try response.json()["choices"][0]["logprobs"]
-            #expect(logprobs["tokens"].array?.count == 2)
-            #expect(logprobs["top_logprobs"].isNull)
-        }
+        let json = try await ServerHarness().postJSON("/v1/completions", #"{"prompt": "x", "max_tokens": 2, "logprobs": 0}"#)
+        let logprobs = json["choices"][0]["logprobs"]
+        #expect(logprobs["tokens"].array?.count == 2)
+        #expect(logprobs["top_logprobs"].isNull)
     }
 }

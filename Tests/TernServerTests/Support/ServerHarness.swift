@@ -24,6 +24,11 @@ struct ServerHarness {
         try await server.makeApplication().test(setup, test)
     }
 
+    /// POSTs a JSON body to `uri` in process and reads the answer's JSON body.
+    func postJSON(_ uri: String, _ json: String) async throws -> JSONValue {
+        try await run { client in try await client.post(uri, json: json).json() }
+    }
+
     /// The tokens the server must send for a chat: the template rendered as `tern chat` does.
     func chatPrompt(_ messages: [ChatMessage]) throws -> [Int] {
         let tokenizer = fake.tokenizer
