@@ -177,6 +177,10 @@ public final class LlamaModel: Sendable {
         let c = config
         let kvHeads = c.kvHeadCount
         let perCall = max(1, min(4, Attention.maxQueriesPerCall / (c.headCount / kvHeads)))
+        if batch.tokens.count == 1, let chunk = batch.chunks.first, chunk.tokenCount < Attention.tiledMinimumTokens {
+            attendOneToken(chunk, tables, keys, values, cache, w, pool)
+            return
+        }
         pool.run { ith, nth in
             var item = 0
             for chunk in batch.chunks {
@@ -204,6 +208,41 @@ public final class LlamaModel: Sendable {
                             kvHead: kvHead, headDimension: c.headDimension,
                             output: w.normed + token * c.queryDimension, outputStride: c.queryDimension)
                     }
+                }
+            }
+        }
+    }
+
+    /// `attend` for a batch of one token (single-sequence decode): kv heads alone would
+    /// split 2:1 over two threads (SmolLM2 has three), so the work items are the first and
+    /// last kv heads' query groups, each one kernel call, then the query heads of the middle
+    /// ones one at a time, dealt to threads in turn. Every query head gets the same values
+    /// either way (`Attention.attend(query:...)` per head equals the grouped call).
+    private func attendOneToken(
+        _ chunk: ForwardBatch.Chunk, _ tables: UnsafeBufferPointer<Int32>, _ keys: UnsafeMutablePointer<UInt16>,
+        _ values: UnsafeMutablePointer<UInt16>, _ cache: KVCache, _ w: ForwardWorkspace, _ pool: ThreadPool
+    ) {
+        let c = config
+        let kvHeads = c.kvHeadCount, group = c.headCount / kvHeads
+        let pages = Attention.Pages(
+            table: tables.baseAddress! + chunk.tableStart, blockSize: cache.blockSize, blockStride: cache.blockStride)
+        let length = chunk.startPosition + 1
+        let query = w.query + chunk.firstToken * c.queryDimension, output = w.normed + chunk.firstToken * c.queryDimension
+        let grouped = kvHeads < 3 ? kvHeads : 2  // kv heads 0 and kvHeads - 1 whole; the rest per query head
+        let items = grouped + (kvHeads - grouped) * group
+        pool.run { ith, nth in
+            for item in stride(from: ith, to: items, by: nth) {
+                if item < grouped {
+                    Attention.attend(
+                        query: query, queryStride: c.queryDimension, keys: keys, values: values, pages: pages,
+                        firstLength: length, tokens: 1, heads: c.headCount, kvHeads: kvHeads,
+                        kvHead: item == 0 ? 0 : kvHeads - 1, headDimension: c.headDimension, output: output,
+                        outputStride: c.queryDimension)
+                } else {
+                    let head = group + (item - grouped)  // query heads of kv heads 1...kvHeads - 2
+                    Attention.attend(
+                        query: query, keys: keys, values: values, pages: pages, length: length, heads: c.headCount,
+                        kvHeads: kvHeads, headDimension: c.headDimension, output: output, headRange: head..<(head + 1))
                 }
             }
         }
