@@ -1,4 +1,5 @@
 import CTernKernels
+import Synchronization
 
 extension MatMul {
     /// One weight matrix of a grouped product: `output` gets (batch, rows) floats.
@@ -118,15 +119,24 @@ extension MatMul {
         let chunk = chunkRows(rows, format: gate.format, threads: pool.threadCount)
         let chunks = (rows + chunk - 1) / chunk
         let format = Int32(gate.format.rawValue), columns = Int64(gate.columns)
-        // Chunks go to threads in turn; the pool lets the caller take a stalled worker's turn.
-        pool.run { index, count in
-            for c in stride(from: index, to: chunks, by: count) {
-                let begin = c * chunk, end = min(rows, begin + chunk)
-                kernels.multiplyRows(
-                    format, gate.weights, Int64(rows), columns, Int64(begin), Int64(end), prepared, Int64(batch), gate.output)
-                kernels.multiplyRows(
-                    format, up.weights, Int64(rows), columns, Int64(begin), Int64(end), prepared, Int64(batch), up.output)
-                for b in 0..<batch { gating(gate.output + b * rows + begin, up.output + b * rows + begin, end - begin) }
+        func run(chunk c: Int) {
+            let begin = c * chunk, end = min(rows, begin + chunk)
+            kernels.multiplyRows(
+                format, gate.weights, Int64(rows), columns, Int64(begin), Int64(end), prepared, Int64(batch), gate.output)
+            kernels.multiplyRows(
+                format, up.weights, Int64(rows), columns, Int64(begin), Int64(end), prepared, Int64(batch), up.output)
+            for b in 0..<batch { gating(gate.output + b * rows + begin, up.output + b * rows + begin, end - begin) }
+        }
+        if #available(macOS 15, *) {
+            // Threads claim chunks as they come free, as in the grouped product: a thread
+            // whose core another process holds takes fewer.
+            let next = Atomic<Int>(0)
+            pool.run { _, _ in
+                while case let c = next.wrappingAdd(1, ordering: .relaxed).oldValue, c < chunks { run(chunk: c) }
+            }
+        } else {
+            pool.run { index, count in
+                for c in stride(from: index, to: chunks, by: count) { run(chunk: c) }
             }
         }
     }
