@@ -53,6 +53,45 @@ public enum TernaryRepacking {
         return WeightFormat(rawValue: UInt32(written)).flatMap { $0 == format ? nil : $0 }
     }
 
+    /// Expands row `row` of a t2_64r matrix to f32: the values t2_64's row expansion gives
+    /// for that row before repacking, bit for bit. Lets a model keep only the repacked copy
+    /// of a matrix that is both multiplied and looked up by row (tied embeddings).
+    /// - Parameters:
+    ///   - weights: `rows` × `columns` weights in t2_64r's layout (see `repack`).
+    ///   - row: the row to expand, below `rows`.
+    ///   - destination: room for `columns` floats.
+    public static func dequantizeRow(
+        ofRepacked weights: UnsafeRawPointer, row: Int, rows: Int, columns: Int, into destination: UnsafeMutablePointer<Float>
+    ) {
+        precondition(row >= 0 && row < rows && columns % 64 == 0)  // the caller validated the token id and shape
+        let blocks = columns / 64, groupRows = 32, groupBytes = 576, groups = rows / groupRows  // ternary.h's TERN_T2R_*
+        guard row < groups * groupRows else {  // rows past the last group keep t2_64's layout
+            RowQuantization.dequantizeRow(
+                format: .t2_64, source: weights + row * blocks * 18, destination: destination, count: columns)
+            return
+        }
+        // (group, block): 32 f16 scales in row order, then 16 chunks of 32 bytes; byte j of
+        // every chunk belongs to row j, j + 8, j - 8, j for j in [0, 8), [8, 16), [16, 24),
+        // [24, 32), a swap that is its own inverse. Low nibble: codes of values 2k, 2k + 1
+        // of chunk k; high nibble: values 2k + 32, 2k + 33 (ternary.h).
+        let r = row % groupRows
+        let j = r < 8 || r >= 24 ? r : r < 16 ? r + 8 : r - 8
+        var block = weights + (row / groupRows) * blocks * groupBytes
+        var out = destination
+        for _ in 0..<blocks {
+            let d = Half.f16ToF32(block.loadUnaligned(fromByteOffset: 2 * r, as: UInt16.self))
+            for k in 0..<16 {
+                let byte = Int(block.load(fromByteOffset: 64 + 32 * k + j, as: UInt8.self))
+                out[2 * k] = Float((byte & 3) - 1) * d
+                out[2 * k + 1] = Float((byte >> 2 & 3) - 1) * d
+                out[2 * k + 32] = Float((byte >> 4 & 3) - 1) * d
+                out[2 * k + 33] = Float((byte >> 6) - 1) * d
+            }
+            block += groupBytes
+            out += 64
+        }
+    }
+
     /// Whether `format` has a t2_64r layout at this shape: a ternary file format,
     /// whole blocks, at least one group of 32 rows.
     private static func fits(_ format: WeightFormat, rows: Int, columns: Int) -> Bool {

@@ -67,4 +67,86 @@ struct MatMulGroupTests {
             }
         }
     }
+
+    /// Weights for a gated product: `format`'s rows, repacked when `format` is t2_64r.
+    private func gatedWeights(_ format: WeightFormat, rows: Int, columns: Int, seed: UInt64) -> [UInt8] {
+        guard format == .t2_64r else { return TestData.packedWeights(format: format, rows: rows, columns: columns, seed: seed) }
+        let t2 = TestData.packedWeights(format: .t2_64, rows: rows, columns: columns, seed: seed)
+        var out = [UInt8](repeating: 0, count: TernaryRepacking.repackedBytes(for: .t2_64, rows: rows, columns: columns)!)
+        let written = t2.withUnsafeBytes { source in
+            out.withUnsafeMutableBytes {
+                TernaryRepacking.repack(source.baseAddress!, format: .t2_64, rows: rows, columns: columns, into: $0.baseAddress!)
+            }
+        }
+        precondition(written == .t2_64r)  // the shapes below repack
+        return out
+    }
+
+    static let gatedCases = [
+        Case(rows: [96], columns: 64, batch: 1, threads: 2),
+        Case(rows: [200], columns: 128, batch: 1, threads: 3),
+        Case(rows: [72], columns: 64, batch: 5, threads: 2),
+        Case(rows: [40], columns: 128, batch: 2, threads: 1),
+    ]
+
+    @Test("a gated product equals the two products, then the gate over every output, bit for bit",
+          arguments: [WeightFormat.q4_1, .q4_0, .t2_64r], gatedCases)
+    func gatedMatchesProductsThenGate(format: WeightFormat, c: Case) {
+        let rows = c.rows[0]
+        let gate = gatedWeights(format, rows: rows, columns: c.columns, seed: 60)
+        let up = gatedWeights(format, rows: rows, columns: c.columns, seed: 61)
+        let input = TestData.floats(c.batch * c.columns, seed: 62)
+        let pool = ThreadPool(threadCount: c.threads)
+        let scratchBytes = MatMul.scratchBytes(format: format, columns: c.columns, batch: c.batch)
+        var scratch = [UInt64](repeating: 0, count: scratchBytes / 8 + 1)
+        // Any elementwise function shows where a range was gated twice or not at all.
+        func gating(_ g: UnsafeMutablePointer<Float>, _ u: UnsafePointer<Float>, _ count: Int) {
+            for i in 0..<count { g[i] = g[i] * 0.75 + u[i] }
+        }
+        for kernels in KernelTable.available {
+            for activations in [MatMul.Activations.int8, .float] {
+                var gated = [Float](repeating: .nan, count: rows * c.batch), gatedUp = gated
+                var expected = gated, expectedUp = gated
+                gate.withUnsafeBytes { g in
+                    up.withUnsafeBytes { u in
+                        scratch.withUnsafeMutableBytes { scratch in
+                            gated.withUnsafeMutableBufferPointer { go in
+                                gatedUp.withUnsafeMutableBufferPointer { uo in
+                                    MatMul.multiplyGated(
+                                        MatMul.Operand(weights: g.baseAddress!, format: format, rows: rows, columns: c.columns, output: go.baseAddress!),
+                                        MatMul.Operand(weights: u.baseAddress!, format: format, rows: rows, columns: c.columns, output: uo.baseAddress!),
+                                        input: input, batch: c.batch, scratch: scratch.baseAddress!, pool: pool, kernels: kernels,
+                                        activations: activations, gating: gating)
+                                }
+                            }
+                            expected.withUnsafeMutableBufferPointer { go in
+                                expectedUp.withUnsafeMutableBufferPointer { uo in
+                                    for (w, o) in [(g.baseAddress!, go.baseAddress!), (u.baseAddress!, uo.baseAddress!)] {
+                                        MatMul.multiply(
+                                            weights: w, format: format, rows: rows, columns: c.columns, input: input,
+                                            batch: c.batch, output: o, scratch: scratch.baseAddress!, pool: pool, kernels: kernels,
+                                            activations: activations)
+                                    }
+                                    gating(go.baseAddress!, uo.baseAddress!, rows * c.batch)
+                                }
+                            }
+                        }
+                    }
+                }
+                #expect(gated.map(\.bitPattern) == expected.map(\.bitPattern), "\(kernels.name) \(format) \(c) \(activations)")
+                #expect(gatedUp.map(\.bitPattern) == expectedUp.map(\.bitPattern), "\(kernels.name) \(format) \(c) up")
+                #expect(gated.allSatisfy { $0.isFinite }, "every output was written")
+            }
+        }
+    }
+
+    @Test("t2_64r chunks are whole 32-row groups; other formats' whole register tiles")
+    func chunkRowsAlign() {
+        for rows in [32, 192, 576, 1536, 49152] {
+            #expect(MatMul.chunkRows(rows, format: .t2_64r, threads: 2) % 32 == 0)
+            #expect(MatMul.chunkRows(rows, format: .q4_0, threads: 2) % 4 == 0)
+        }
+        #expect(MatMul.chunkRows(576, format: .q4_0, threads: 2) == 72)
+        #expect(MatMul.chunkRows(576, format: .t2_64r, threads: 2) == 96)
+    }
 }

@@ -43,6 +43,26 @@ struct TernaryRepackTests {
         c.format == .t2_64 ? weights : ReferenceKernels.ternaryToT2(weights, format: c.format, rows: c.rows, columns: c.columns)
     }
 
+    @Test("Every row expanded from the repacked layout equals the source row expanded, bit for bit", arguments: cases)
+    func rowExpansion(c: Case) throws {
+        let weights = TestData.packedWeights(format: c.format, rows: c.rows, columns: c.columns, seed: 71)
+        let packed = try #require(repacked(weights, c))
+        var expected = [Float](repeating: 0, count: c.rows * c.columns)
+        ReferenceKernels.dequantizeRow(format: c.format, source: weights, destination: &expected, count: expected.count)
+        var got = [Float](repeating: .nan, count: expected.count)
+        packed.withUnsafeBytes { w in
+            got.withUnsafeMutableBufferPointer { out in
+                for row in 0..<c.rows {
+                    TernaryRepacking.dequantizeRow(
+                        ofRepacked: w.baseAddress!, row: row, rows: c.rows, columns: c.columns,
+                        into: out.baseAddress! + row * c.columns)
+                }
+            }
+        }
+        #expect(got.map(\.bitPattern) == expected.map(\.bitPattern))
+        #expect(expected.contains { $0 != 0 }, "the data must exercise nonzero codes")
+    }
+
     @Test("tq1_0 and tq2_0 convert to t2_64 without changing a value", arguments: cases.filter { $0.format != .t2_64 })
     func lossless(c: Case) {
         let weights = TestData.packedWeights(format: c.format, rows: c.rows, columns: c.columns, seed: 70)

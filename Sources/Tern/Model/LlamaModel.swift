@@ -6,12 +6,29 @@ public final class LlamaModel: Sendable {
     public let config: ModelConfig
     public let weights: LlamaWeights
     let rope: RoPE
+    /// The output head as the products read it: `weights.output`, repacked for the
+    /// lookup-table kernels when it is ternary (see `init`).
+    let head: Tensor
+    /// Where token embeddings are read from: `weights.tokenEmbedding`, or `head` itself
+    /// when the two are one tensor (tied) and `head` was repacked.
+    let embedding: Tensor
 
     /// Loads and validates the model in `file`.
     public init(file: GGUFFile) throws(ModelError) {
         config = try ModelConfig(file: file)
         weights = try LlamaWeights(file: file, config: config)
         rope = RoPE(dimensions: config.ropeDimensionCount, base: config.ropeFrequencyBase)
+        // A ternary head (49152 x 576 for SmolLM2) is the largest product; the lookup-table
+        // kernels run it at about 2.5x the speed of t2_64's direct ones. Tied, the one
+        // repacked copy also serves embedding lookups, so the file's pages of the tensor are
+        // never read. Only when a layer matrix is repacked as wide, so the workspace's
+        // scratch (sized from `weights`) holds the head's prepared input and tables.
+        let w = weights
+        let repacked = w.output.repackedForKernels()
+        let scratchFits = w.layers.first.map { $0.query.format == .t2_64r && $0.query.columns >= w.output.columns } ?? false
+        head = repacked.format == .t2_64r && scratchFits ? repacked : w.output
+        let tied = w.output.data == w.tokenEmbedding.data && w.output.format == w.tokenEmbedding.format
+        embedding = tied ? head : w.tokenEmbedding
     }
 
     /// Runs `tokens` of one sequence (at positions `startPosition...`) through the model,
@@ -53,13 +70,17 @@ public final class LlamaModel: Sendable {
         for chunk in batch.chunks {  // the engine allocates blocks before scheduling a chunk
             precondition((chunk.startPosition + chunk.tokenCount + cache.blockSize - 1) / cache.blockSize <= chunk.tableCount)
         }
-        let dim = c.embeddingLength, qDim = c.queryDimension, kvDim = c.kvDimension, ffn = c.feedForwardLength
+        let dim = c.embeddingLength, qDim = c.queryDimension, kvDim = c.kvDimension
 
         // Embeddings: dequantize each token's row of token_embd into x.  x: (n, dim)
         for (i, token) in batch.tokens.enumerated() {
             precondition(token >= 0 && token < c.vocabularySize)  // tokenizer output
-            let e = weights.tokenEmbedding
-            RowQuantization.dequantizeRow(format: e.format, source: e.row(token), destination: w.x + i * dim, count: dim)
+            let e = embedding
+            if e.format == .t2_64r {
+                TernaryRepacking.dequantizeRow(ofRepacked: e.data, row: token, rows: e.rows, columns: dim, into: w.x + i * dim)
+            } else {
+                RowQuantization.dequantizeRow(format: e.format, source: e.row(token), destination: w.x + i * dim, count: dim)
+            }
         }
         let ropeDims = c.ropeDimensionCount
         for i in 0..<n { rope.fillTable(position: batch.positions[i], table: w.ropeTable + i * ropeDims) }
@@ -93,14 +114,14 @@ public final class LlamaModel: Sendable {
                 layer.ffnNorm.withUnsafeBufferPointer {
                     RMSNorm.apply(input: w.x, weight: $0.baseAddress!, output: w.normed, count: dim, rows: n, epsilon: c.rmsNormEpsilon)
                 }
-                MatMul.multiply(
+                // SwiGLU on each chunk of rows as soon as both products have it (one pool job).
+                MatMul.multiplyGated(
                     operand(layer.gate, w.gate), operand(layer.up, w.up),
-                    input: w.normed, batch: n, scratch: w.matmulScratch, pool: pool, activations: activations)
-                pool.run { index, count in  // elementwise, so any split gives the same values
-                    let begin = n * ffn * index / count, end = n * ffn * (index + 1) / count
+                    input: w.normed, batch: n, scratch: w.matmulScratch, pool: pool, activations: activations
+                ) { gate, up, count in
                     // The scalar (expf) form: the vectorized kernel moved perplexity by 1.5% and a
                     // reference logit by 0.78 (both tests fail with it); to investigate before use.
-                    SwiGLU.reference(gate: w.gate + begin, up: w.up + begin, count: end - begin)
+                    SwiGLU.reference(gate: gate, up: up, count: count)
                 }
                 multiply(layer.down, w.gate, n, w.query, w, pool, activations)
                 add(w.x, w.query, count: n * dim)
@@ -116,7 +137,7 @@ public final class LlamaModel: Sendable {
                     rows: 1, epsilon: c.rmsNormEpsilon)
             }
         }
-        multiply(weights.output, w.normed, logitRows, w.logits, w, pool, activations)
+        multiply(head, w.normed, logitRows, w.logits, w, pool, activations)
         return UnsafeBufferPointer(start: w.logits, count: logitRows * c.vocabularySize)
     }
 
@@ -156,6 +177,10 @@ public final class LlamaModel: Sendable {
         let c = config
         let kvHeads = c.kvHeadCount
         let perCall = max(1, min(4, Attention.maxQueriesPerCall / (c.headCount / kvHeads)))
+        if batch.tokens.count == 1, let chunk = batch.chunks.first, chunk.tokenCount < Attention.tiledMinimumTokens {
+            attendOneToken(chunk, tables, keys, values, cache, w, pool)
+            return
+        }
         pool.run { ith, nth in
             var item = 0
             for chunk in batch.chunks {
@@ -183,6 +208,41 @@ public final class LlamaModel: Sendable {
                             kvHead: kvHead, headDimension: c.headDimension,
                             output: w.normed + token * c.queryDimension, outputStride: c.queryDimension)
                     }
+                }
+            }
+        }
+    }
+
+    /// `attend` for a batch of one token (single-sequence decode): kv heads alone would
+    /// split 2:1 over two threads (SmolLM2 has three), so the work items are the first and
+    /// last kv heads' query groups, each one kernel call, then the query heads of the middle
+    /// ones one at a time, dealt to threads in turn. Every query head gets the same values
+    /// either way (`Attention.attend(query:...)` per head equals the grouped call).
+    private func attendOneToken(
+        _ chunk: ForwardBatch.Chunk, _ tables: UnsafeBufferPointer<Int32>, _ keys: UnsafeMutablePointer<UInt16>,
+        _ values: UnsafeMutablePointer<UInt16>, _ cache: KVCache, _ w: ForwardWorkspace, _ pool: ThreadPool
+    ) {
+        let c = config
+        let kvHeads = c.kvHeadCount, group = c.headCount / kvHeads
+        let pages = Attention.Pages(
+            table: tables.baseAddress! + chunk.tableStart, blockSize: cache.blockSize, blockStride: cache.blockStride)
+        let length = chunk.startPosition + 1
+        let query = w.query + chunk.firstToken * c.queryDimension, output = w.normed + chunk.firstToken * c.queryDimension
+        let grouped = kvHeads < 3 ? kvHeads : 2  // kv heads 0 and kvHeads - 1 whole; the rest per query head
+        let items = grouped + (kvHeads - grouped) * group
+        pool.run { ith, nth in
+            for item in stride(from: ith, to: items, by: nth) {
+                if item < grouped {
+                    Attention.attend(
+                        query: query, queryStride: c.queryDimension, keys: keys, values: values, pages: pages,
+                        firstLength: length, tokens: 1, heads: c.headCount, kvHeads: kvHeads,
+                        kvHead: item == 0 ? 0 : kvHeads - 1, headDimension: c.headDimension, output: output,
+                        outputStride: c.queryDimension)
+                } else {
+                    let head = group + (item - grouped)  // query heads of kv heads 1...kvHeads - 2
+                    Attention.attend(
+                        query: query, keys: keys, values: values, pages: pages, length: length, heads: c.headCount,
+                        kvHeads: kvHeads, headDimension: c.headDimension, output: output, headRange: head..<(head + 1))
                 }
             }
         }
