@@ -62,7 +62,11 @@ struct BenchCommand: ParsableCommand {
     /// Parses `512,2048` into token counts; a 0 (as in llama-bench's `-p 0`) skips that kind of test.
     static func lengths(_ text: String, flag: String) throws -> [Int] {
         try text.split(separator: ",", omittingEmptySubsequences: false).map { part in
-            let trimmed = part.trimmingCharacters(in: .whitespaces)
+            // Trimmed without Foundation's CharacterSet: its code and tables would be resident
+            // for the whole benchmark, adding to the peak memory the benchmark reports on.
+            var trimmed = part
+            while trimmed.first?.isWhitespace == true { trimmed.removeFirst() }
+            while trimmed.last?.isWhitespace == true { trimmed.removeLast() }
             guard let n = Int(trimmed) else {
                 throw ValidationError("\(flag) expects token counts separated by commas, e.g. 512,2048; got '\(text)'.")
             }

@@ -28,13 +28,14 @@ public final class Benchmark {
         let count = test.tokenCount
         let vocabulary = model.config.vocabularySize
         let tokens = (0..<count).map { _ in Int(random.next() % UInt64(vocabulary)) }
-        // One cache for all runs: each starts again at position 0, as llama-bench clears its cache.
-        let cache = KVCache(config: model.config, capacity: count)
+        // One cache and workspace for all runs: each run starts again at position 0, as
+        // llama-bench clears its cache. Both are sized to what a run uses (see `Sizing`).
+        let sizing = Sizing(test)
+        let cache = sizing.makeCache(config: model.config)
+        let workspace = sizing.makeWorkspace(model: model)
         let clock = ContinuousClock()
         switch test {
         case .promptProcessing:
-            let workspace = ForwardWorkspace(
-                config: model.config, weights: model.weights, maxTokens: min(count, Self.microBatch), maxLogitRows: 1)
             prefill(tokens, cache: cache, workspace: workspace)
             return (0..<repetitions).map { _ in
                 let start = clock.now
@@ -42,7 +43,6 @@ public final class Benchmark {
                 return (clock.now - start).seconds
             }
         case .textGeneration:
-            let workspace = ForwardWorkspace(config: model.config, weights: model.weights, maxTokens: 1, maxLogitRows: 1)
             decode(tokens.prefix(1), cache: cache, workspace: workspace)
             return (0..<repetitions).map { _ in
                 let start = clock.now
@@ -50,10 +50,7 @@ public final class Benchmark {
                 return (clock.now - start).seconds
             }
         case let .batchedGeneration(steps, sequences):
-            // One block per sequence, as long as its run: sequence s owns block s.
-            let cache = KVCache(config: model.config, blockCount: sequences, blockSize: steps)
-            let workspace = ForwardWorkspace(
-                config: model.config, weights: model.weights, maxTokens: sequences, maxLogitRows: sequences)
+            // Sequence s owns block s, as long as its run.
             let streams = (0..<sequences).map { _ in (0..<steps).map { _ in Int(random.next() % UInt64(vocabulary)) } }
             decodeTogether(streams, steps: 1, cache: cache, workspace: workspace)
             return (0..<repetitions).map { _ in
