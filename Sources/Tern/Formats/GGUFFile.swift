@@ -120,6 +120,7 @@ public final class GGUFFile: Sendable {
         }
         self.tensors = tensors
         tensorIndex = index
+        mapping.releasePages(below: dataOffset)
     }
 
     /// The tensor called `name`, or nil.
