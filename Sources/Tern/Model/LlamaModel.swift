@@ -75,12 +75,7 @@ public final class LlamaModel: Sendable {
         // Embeddings: dequantize each token's row of token_embd into x.  x: (n, dim)
         for (i, token) in batch.tokens.enumerated() {
             precondition(token >= 0 && token < c.vocabularySize)  // tokenizer output
-            let e = embedding
-            if e.format == .t2_64r {
-                TernaryRepacking.dequantizeRow(ofRepacked: e.data, row: token, rows: e.rows, columns: dim, into: w.x + i * dim)
-            } else {
-                RowQuantization.dequantizeRow(format: e.format, source: e.row(token), destination: w.x + i * dim, count: dim)
-            }
+            embedding.dequantizeRow(token, into: w.x + i * dim)
         }
         let ropeDims = c.ropeDimensionCount
         for i in 0..<n { rope.fillTable(position: batch.positions[i], table: w.ropeTable + i * ropeDims) }

@@ -21,6 +21,17 @@ public struct Tensor: @unchecked Sendable {
     @inline(__always)
     public func row(_ row: Int) -> UnsafeRawPointer { data + row * rowBytes }
 
+    /// Row `row` as f32 into `destination` (`columns` values), whatever the layout: rows
+    /// repacked for the lookup-table kernels are interleaved in groups, so they are not at
+    /// `row(_:)`.
+    func dequantizeRow(_ row: Int, into destination: UnsafeMutablePointer<Float>) {
+        if format == .t2_64r {
+            TernaryRepacking.dequantizeRow(ofRepacked: data, row: row, rows: rows, columns: columns, into: destination)
+        } else {
+            RowQuantization.dequantizeRow(format: format, source: self.row(row), destination: destination, count: columns)
+        }
+    }
+
     /// Reads tensor `name` from `file`, checking its shape is `[columns, rows]` (ggml order).
     static func load(_ name: String, from file: GGUFFile, columns: Int, rows: Int) throws(ModelError) -> Tensor {
         guard let info = file.tensorInfo(name) else { throw .missingTensor(path: file.path, name: name) }
