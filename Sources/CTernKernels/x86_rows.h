@@ -2,57 +2,11 @@
 // Part of x86_body.h (same macros, same target features); include nowhere else.
 
 // MARK: - Four activation vectors at once
-// For a batch, each weight block is unpacked (and its scales converted) once
-// and used against four activation vectors, cutting the work per product by
-// about a third and reading the weight row once per four vectors.
+// For a batch of float rows, eight weights are widened once and used against
+// four activation vectors, reading the weight row once per four vectors.
+// (Quantized q4 / q8 rows go through the tiles in x86_tiles.h instead.)
 
 #define TERN_X4 4
-
-static inline __attribute__((always_inline)) void dot_q4_x4(const uint8_t *row, const int has_min,
-                                                            const tern_act_block *y, size_t y_stride,
-                                                            int64_t blocks, float *out, int64_t out_stride) {
-    const size_t stride = has_min ? sizeof(tern_block_q4_1) : sizeof(tern_block_q4_0);
-    __m256 acc[TERN_X4];
-    __m128 mins[TERN_X4];
-    for (int v = 0; v < TERN_X4; v++) {
-        acc[v] = _mm256_setzero_ps();
-        mins[v] = _mm_setzero_ps();
-    }
-    for (int64_t i = 0; i < blocks; i++, row += stride) {
-        prefetch_ahead(row);
-        const __m128 scales = has_min ? _mm_cvtph_ps(_mm_cvtsi32_si128((int)tern_load_u32(row)))
-                                      : _mm_cvtph_ps(_mm_set1_epi16((short)tern_load_u16(row)));
-        const __m256i qx = unpack_nibbles(row + (has_min ? 4 : 2));
-        for (int v = 0; v < TERN_X4; v++) {
-            const tern_act_block *yb = y + (size_t)v * y_stride + i;
-            const __m128 p = _mm_mul_ps(scales, _mm_castsi128_ps(_mm_loadl_epi64((const __m128i *)&yb->d)));
-            mins[v] = _mm_add_ps(mins[v], p);
-            const __m256 sumi = _mm256_cvtepi32_ps(TERN_DOT_U8S8(qx, _mm256_loadu_si256((const __m256i *)yb->qs)));
-            acc[v] = _mm256_fmadd_ps(_mm256_broadcastss_ps(p), sumi, acc[v]);
-        }
-    }
-    for (int v = 0; v < TERN_X4; v++) out[v * out_stride] = hsum8(acc[v]) + _mm_cvtss_f32(_mm_movehdup_ps(mins[v]));
-}
-
-static inline __attribute__((always_inline)) void dot_q8_x4(const uint8_t *row, const size_t stride, const size_t offset,
-                                                            const tern_act_block *y, size_t y_stride,
-                                                            int64_t blocks, float *out, int64_t out_stride) {
-    __m256 acc[TERN_X4];
-    for (int v = 0; v < TERN_X4; v++) acc[v] = _mm256_setzero_ps();
-    for (int64_t i = 0; i < blocks; i++, row += stride) {
-        prefetch_ahead(row);
-        const __m256 dx = _mm256_set1_ps(_cvtsh_ss(tern_load_u16(row)));
-        const __m256i qx = _mm256_loadu_si256((const __m256i *)(row + offset));
-        const __m256i ux = _mm256_sign_epi8(qx, qx);
-        for (int v = 0; v < TERN_X4; v++) {
-            const tern_act_block *yb = y + (size_t)v * y_stride + i;
-            const __m256i qy = _mm256_loadu_si256((const __m256i *)yb->qs);
-            const __m256 sumi = _mm256_cvtepi32_ps(TERN_DOT_U8S8(ux, _mm256_sign_epi8(qy, qx)));
-            acc[v] = _mm256_fmadd_ps(_mm256_mul_ps(dx, _mm256_broadcast_ss(&yb->d)), sumi, acc[v]);
-        }
-    }
-    for (int v = 0; v < TERN_X4; v++) out[v * out_stride] = hsum8(acc[v]);
-}
 
 // f32, f16 and bf16 rows: eight weights widened once, multiplied into four vectors.
 #define TERN_DOT_FLOAT_X4(NAME, TYPE, LOAD, SCALAR)                                                   \
@@ -91,10 +45,7 @@ static void rows_x4(int format, const uint8_t *weights, size_t row_bytes, int64_
         ternary_rows_x4(format, weights, row_bytes, rows, columns, r0, r1, activations, act_bytes, b0, output);
         return;
     }
-    const int64_t blocks = columns / 32;
     const float *xf = (const float *)activations + b0 * columns;
-    const tern_act_block *xq = (const tern_act_block *)((const uint8_t *)activations + (size_t)b0 * act_bytes);
-    const size_t xq_stride = act_bytes / sizeof(tern_act_block);
     for (int64_t r = r0; r < r1; r++) {
         const uint8_t *row = weights + (size_t)r * row_bytes;
         float *out = output + b0 * rows + r;
@@ -102,10 +53,6 @@ static void rows_x4(int format, const uint8_t *weights, size_t row_bytes, int64_
         case TERN_F32: dot_f32_x4((const float *)row, xf, columns, out, rows); break;
         case TERN_F16: dot_f16_x4((const uint16_t *)row, xf, columns, out, rows); break;
         case TERN_BF16: dot_bf16_x4((const uint16_t *)row, xf, columns, out, rows); break;
-        case TERN_Q4_0: dot_q4_x4(row, 0, xq, xq_stride, blocks, out, rows); break;
-        case TERN_Q4_1: dot_q4_x4(row, 1, xq, xq_stride, blocks, out, rows); break;
-        case TERN_Q8_0: dot_q8_x4(row, sizeof(tern_block_q8_0), 2, xq, xq_stride, blocks, out, rows); break;
-        case TERN_Q8_1: dot_q8_x4(row, sizeof(tern_block_q8_1), 4, xq, xq_stride, blocks, out, rows); break;
         default: return;
         }
     }
@@ -190,9 +137,9 @@ void TERN_FN(multiply_rows)(int format, const void *weights, int64_t rows, int64
         rows_x1(format, weights, row_bytes, rows, columns, row_begin, row_end, activations, act_bytes, 0, output);
         return;
     }
-    // Whole groups of four vectors go through the register tiles, which repeat the
-    // x4 kernels' arithmetic; the rest keep the single-vector kernels' arithmetic
-    // (over the same row pairs as below), so results are the same as before tiles.
+    // Whole groups of four vectors go through the register tiles (exact integer
+    // block sums); the rest keep the single-vector kernels' arithmetic, so no
+    // result depends on the batch it came in.
     const int64_t grouped = batch / TERN_X4 * TERN_X4;
     if (grouped > 0 && tiles_multiply(format, weights, row_bytes, rows, columns, row_begin, row_end, activations,
                                       act_bytes, grouped, output)) {

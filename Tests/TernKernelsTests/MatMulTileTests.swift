@@ -1,13 +1,15 @@
 import Testing
 @testable import TernKernels
 
-/// The x86 batched q4 products run tiles of eight interleaved rows that sum each
-/// block's products exactly in integers. These cases pin down their arithmetic bit
-/// for bit, given the prepared activations (`tern_act_block`: f32 d, f32 s, 32 int8):
-/// per block, in block order, acc = fma(dx · dy, Σ q · y, acc) and mins = mins + m · s
-/// (m = dx for q4_0), and the result is acc + mins. Shapes reach partial row groups,
-/// rows longer than one expanded span (64 blocks), and several passes of vectors.
-@Suite("Batched q4 tiles")
+/// The x86 batched q4 and q8 products run tiles of eight interleaved rows that sum
+/// each block's products exactly in integers. These cases pin down their arithmetic
+/// bit for bit, given the prepared activations (`tern_act_block`: f32 d, f32 s, 32
+/// int8): per block, in block order, acc = fma(dx · dy, Σ q · y, acc) and, for q4,
+/// mins = mins + m · s (m = dx for q4_0); the result is acc + mins (q4) or acc (q8).
+/// Shapes reach partial row groups, rows longer than one expanded span (64 q4 blocks,
+/// 32 q8 blocks) and than one q8 column chunk (256 blocks), and several passes of
+/// vectors.
+@Suite("Batched q4 and q8 tiles")
 struct MatMulTileTests {
     struct Shape: CustomStringConvertible, Sendable {
         let rows: Int, columns: Int, batch: Int
@@ -20,35 +22,45 @@ struct MatMulTileTests {
         Shape(rows: 21, columns: 2112, batch: 4),  // 66 blocks: two spans
         Shape(rows: 3, columns: 64, batch: 12),
         Shape(rows: 17, columns: 128, batch: 272),  // 272 vectors: more than one pass
+        Shape(rows: 9, columns: 8256, batch: 8),  // 258 blocks: two q8 column chunks
     ]
 
     /// Σ over blocks in the tiles' order for row `row` (packed `format` bytes) and one
     /// prepared vector (`blocks` 40-byte blocks).
     private func blockSums(format: WeightFormat, row: UnsafeRawPointer, prepared: UnsafeRawPointer, blocks: Int) -> Float {
-        let hasMin = format == .q4_1
+        let isQ4 = format == .q4_0 || format == .q4_1
         var acc: Float = 0, mins: Float = 0
         for i in 0..<blocks {
             let x = row + i * format.bytesPerBlock
             let y = prepared + i * 40
             let dx = ReferenceKernels.half(x, 0)
-            let m = hasMin ? ReferenceKernels.half(x, 2) : dx
             let dy = y.loadUnaligned(as: Float.self), s = y.loadUnaligned(fromByteOffset: 4, as: Float.self)
-            let qs = x + (hasMin ? 4 : 2)
             var sumi = 0
-            for j in 0..<16 {
-                let byte = qs.load(fromByteOffset: j, as: UInt8.self)
-                sumi += Int(byte & 0x0f) * Int(y.load(fromByteOffset: 8 + j, as: Int8.self))
-                sumi += Int(byte >> 4) * Int(y.load(fromByteOffset: 8 + j + 16, as: Int8.self))
+            if isQ4 {
+                let qs = x + (format == .q4_1 ? 4 : 2)
+                for j in 0..<16 {
+                    let byte = qs.load(fromByteOffset: j, as: UInt8.self)
+                    sumi += Int(byte & 0x0f) * Int(y.load(fromByteOffset: 8 + j, as: Int8.self))
+                    sumi += Int(byte >> 4) * Int(y.load(fromByteOffset: 8 + j + 16, as: Int8.self))
+                }
+            } else {
+                let qs = x + (format == .q8_1 ? 4 : 2)
+                for j in 0..<32 {
+                    sumi += Int(qs.load(fromByteOffset: j, as: Int8.self)) * Int(y.load(fromByteOffset: 8 + j, as: Int8.self))
+                }
             }
             acc = acc.addingProduct(dx * dy, Float(sumi))  // one rounding, as the tiles' fma
-            let offset = m * s
-            mins = mins + offset
+            if isQ4 {
+                let m = format == .q4_1 ? ReferenceKernels.half(x, 2) : dx
+                let offset = m * s
+                mins = mins + offset
+            }
         }
-        return acc + mins
+        return isQ4 ? acc + mins : acc
     }
 
-    @Test("on x86, every (row, vector) of a batched q4 product is the exact block-sum order",
-          arguments: [WeightFormat.q4_0, .q4_1], shapes)
+    @Test("on x86, every (row, vector) of a batched product is the exact block-sum order",
+          arguments: [WeightFormat.q4_0, .q4_1, .q8_0, .q8_1], shapes)
     func tilesFollowBlockSumOrder(format: WeightFormat, shape: Shape) throws {
         let x86 = KernelTable.available.filter { $0.name == "avx2" || $0.name == "avx512vnni" }
         let (rows, columns, batch) = (shape.rows, shape.columns, shape.batch)
