@@ -29,7 +29,9 @@
 #define TERN_Q8I_VECTORS 4  // activation vectors per tile (tiles_multiply passes whole groups of four)
 #define TERN_Q8I_SPAN 32    // blocks expanded at once: 16 KB of weights and 1 KB of scales
 // Widened activations per pass: they stay in L2 while the row tiles go by.
+#ifndef TERN_Q8I_PAIR_BYTES
 #define TERN_Q8I_PAIR_BYTES (64 * 1024)
+#endif
 // Blocks per column chunk: four vectors' pairs fill the buffer.
 #define TERN_Q8I_CHUNK (TERN_Q8I_PAIR_BYTES / (64 * TERN_Q8I_VECTORS))
 
@@ -159,9 +161,15 @@ static __attribute__((noinline)) void q8i_multiply(int format, const uint8_t *we
             for (int64_t r = r0; r < r1; r += TERN_Q8I_ROWS) {
                 const int n = r1 - r < TERN_Q8I_ROWS ? (int)(r1 - r) : TERN_Q8I_ROWS;
                 for (int64_t b = b0; b < b1; b++) {
-                    float lanes[TERN_Q8I_ROWS] = {0};
-                    if (c0 > 0) memcpy(lanes, output + b * rows + r, (size_t)n * sizeof(float));
-                    sums[b - b0] = _mm256_loadu_ps(lanes);
+                    if (c0 == 0) {
+                        sums[b - b0] = _mm256_setzero_ps();
+                    } else if (n == TERN_Q8I_ROWS) {
+                        sums[b - b0] = _mm256_loadu_ps(output + b * rows + r);
+                    } else {
+                        float lanes[TERN_Q8I_ROWS] = {0};
+                        memcpy(lanes, output + b * rows + r, (size_t)n * sizeof(float));
+                        sums[b - b0] = _mm256_loadu_ps(lanes);
+                    }
                 }
                 for (int64_t i0 = c0; i0 < c1; i0 += TERN_Q8I_SPAN) {
                     const int64_t span = c1 - i0 < TERN_Q8I_SPAN ? c1 - i0 : TERN_Q8I_SPAN;
@@ -178,9 +186,13 @@ static __attribute__((noinline)) void q8i_multiply(int format, const uint8_t *we
                     }
                 }
                 for (int64_t b = b0; b < b1; b++) {
-                    float lanes[TERN_Q8I_ROWS];
-                    _mm256_storeu_ps(lanes, sums[b - b0]);
-                    memcpy(output + b * rows + r, lanes, (size_t)n * sizeof(float));
+                    if (n == TERN_Q8I_ROWS) {
+                        _mm256_storeu_ps(output + b * rows + r, sums[b - b0]);
+                    } else {
+                        float lanes[TERN_Q8I_ROWS];
+                        _mm256_storeu_ps(lanes, sums[b - b0]);
+                        memcpy(output + b * rows + r, lanes, (size_t)n * sizeof(float));
+                    }
                 }
             }
         }
