@@ -21,12 +21,9 @@ public final class LlamaModel: Sendable {
         // A ternary head (49152 x 576 for SmolLM2) is the largest product; the lookup-table
         // kernels run it at about 2.5x the speed of t2_64's direct ones. Tied, the one
         // repacked copy also serves embedding lookups, so the file's pages of the tensor are
-        // never read. Only when a layer matrix is repacked as wide, so the workspace's
-        // scratch (sized from `weights`) holds the head's prepared input and tables.
+        // never read. `ForwardWorkspace` sizes its scratch from `head`, tables included.
         let w = weights
-        let repacked = w.output.repackedForKernels()
-        let scratchFits = w.layers.first.map { $0.query.format == .t2_64r && $0.query.columns >= w.output.columns } ?? false
-        head = repacked.format == .t2_64r && scratchFits ? repacked : w.output
+        head = w.output.repackedForKernels()
         let tied = w.output.data == w.tokenEmbedding.data && w.output.format == w.tokenEmbedding.format
         embedding = tied ? head : w.tokenEmbedding
     }
