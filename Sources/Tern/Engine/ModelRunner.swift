@@ -21,7 +21,7 @@ final class ModelRunner {
         self.model = model
         cache = KVCache(config: model.config, blockCount: blockCount, blockSize: blockSize)
         workspace = ForwardWorkspace(
-            config: model.config, weights: model.weights, maxTokens: maxBatchedTokens,
+            model: model, maxTokens: maxBatchedTokens,
             maxLogitRows: min(maxSequences, maxBatchedTokens))
         pool = ThreadPool(threadCount: threadCount)
     }

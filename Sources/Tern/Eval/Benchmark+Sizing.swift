@@ -36,7 +36,7 @@ extension Benchmark {
         /// Bytes of the workspace for `model`.
         public func workspaceBytes(model: LlamaModel) -> Int {
             ForwardWorkspace.bytes(
-                config: model.config, weights: model.weights, maxTokens: workspaceTokens, maxLogitRows: logitRows)
+                model: model, maxTokens: workspaceTokens, maxLogitRows: logitRows)
         }
 
         func makeCache(config: ModelConfig) -> KVCache {
@@ -44,7 +44,7 @@ extension Benchmark {
         }
 
         func makeWorkspace(model: LlamaModel) -> ForwardWorkspace {
-            ForwardWorkspace(config: model.config, weights: model.weights, maxTokens: workspaceTokens, maxLogitRows: logitRows)
+            ForwardWorkspace(model: model, maxTokens: workspaceTokens, maxLogitRows: logitRows)
         }
     }
 }

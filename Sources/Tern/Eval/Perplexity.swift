@@ -45,7 +45,7 @@ public struct Perplexity: Sendable {
         let pool = ThreadPool(threadCount: threadCount)
         let cache = KVCache(config: model.config, capacity: n)
         let workspace = ForwardWorkspace(
-            config: model.config, weights: model.weights, maxTokens: batchSize, maxLogitRows: batchSize)
+            model: model, maxTokens: batchSize, maxLogitRows: batchSize)
         let first = n / 2
         var logProbabilities = [Double](repeating: 0, count: batchSize)
         var nll = 0.0, nll2 = 0.0

@@ -8,7 +8,8 @@ public final class GGUFFile: Sendable {
     public let version: UInt32
     /// Keys in file order, for faithful printing and rewriting.
     public let metadataKeys: [String]
-    public let metadata: [String: GGUFValue]
+    /// Values by key; arrays are decoded when read (see `GGUFMetadata`).
+    public let metadata: GGUFMetadata
     public let tensors: [GGUFTensorInfo]
     public let alignment: Int
     /// Offset of the tensor data section from the start of the file.
@@ -42,20 +43,30 @@ public final class GGUFFile: Sendable {
         let keyCount = try reader.readCount("metadata count", limit: reader.remaining / 13)
 
         var keys: [String] = []
-        var metadata: [String: GGUFValue] = [:]
+        var entries: [String: GGUFMetadata.Entry] = [:]
         for index in 0..<keyCount {
             let key = try reader.readString("metadata key #\(index)")
             let rawType = try reader.read(UInt32.self, "value type of \(key)")
             guard let type = GGUFValueType(rawValue: rawType) else {
                 throw .unknownValueType(path: path, key: key, type: rawType)
             }
-            let value = try reader.readValue(type: type, key: key)
-            guard metadata.updateValue(value, forKey: key) == nil else {
+            let entry: GGUFMetadata.Entry
+            if type == .array {
+                // Checked in full now, decoded when asked for.
+                let (elementType, count) = try reader.readArrayHeader(key: key, depth: 0)
+                let offset = reader.offset
+                try reader.skipValues(type: elementType, count: count, key: key, depth: 1)
+                entry = .array(.init(elementType: elementType, count: count, offset: offset))
+            } else {
+                entry = .value(try reader.readValue(type: type, key: key))
+            }
+            guard entries.updateValue(entry, forKey: key) == nil else {
                 throw .invalid(path: path, what: "metadata key '\(key)' appears twice")
             }
             keys.append(key)
         }
         metadataKeys = keys
+        let metadata = GGUFMetadata(entries: entries, mapping: mapping)
         self.metadata = metadata
 
         var alignment = 32
@@ -137,10 +148,10 @@ public final class GGUFFile: Sendable {
 
     // MARK: Typed metadata access
 
-    public func string(_ key: String) -> String? { metadata[key]?.string }
-    public func int(_ key: String) -> Int? { metadata[key]?.int }
-    public func float(_ key: String) -> Double? { metadata[key]?.float }
-    public func bool(_ key: String) -> Bool? { metadata[key]?.bool }
+    public func string(_ key: String) -> String? { metadata.scalar(key)?.string }
+    public func int(_ key: String) -> Int? { metadata.scalar(key)?.int }
+    public func float(_ key: String) -> Double? { metadata.scalar(key)?.float }
+    public func bool(_ key: String) -> Bool? { metadata.scalar(key)?.bool }
 
     /// A required integer: missing or mistyped is a `GGUFError` naming the key.
     public func requireInt(_ key: String) throws(GGUFError) -> Int {
@@ -149,39 +160,20 @@ public final class GGUFFile: Sendable {
         return int
     }
 
+    // Arrays are decoded from the file on each call, straight into the result.
+
+    /// The array `key` as strings, nil when absent; a non-array or non-string element is `wrongValueType`.
     public func stringArray(_ key: String) throws(GGUFError) -> [String]? {
-        guard let value = metadata[key] else { return nil }
-        guard let array = value.array else { throw .wrongValueType(path: path, key: key, expected: "an array of strings") }
-        var result: [String] = []
-        result.reserveCapacity(array.count)
-        for element in array {
-            guard let s = element.string else { throw .wrongValueType(path: path, key: key, expected: "an array of strings") }
-            result.append(s)
-        }
-        return result
+        try metadata.elements(of: key, expected: "an array of strings") { $0.string }
     }
 
+    /// The array `key` as integers (bools as 0 and 1), nil when absent.
     public func intArray(_ key: String) throws(GGUFError) -> [Int]? {
-        guard let value = metadata[key] else { return nil }
-        guard let array = value.array else { throw .wrongValueType(path: path, key: key, expected: "an array of integers") }
-        var result: [Int] = []
-        result.reserveCapacity(array.count)
-        for element in array {
-            guard let i = element.int else { throw .wrongValueType(path: path, key: key, expected: "an array of integers") }
-            result.append(i)
-        }
-        return result
+        try metadata.elements(of: key, expected: "an array of integers") { $0.int }
     }
 
+    /// The array `key` as floats (integers converted), nil when absent.
     public func floatArray(_ key: String) throws(GGUFError) -> [Float]? {
-        guard let value = metadata[key] else { return nil }
-        guard let array = value.array else { throw .wrongValueType(path: path, key: key, expected: "an array of floats") }
-        var result: [Float] = []
-        result.reserveCapacity(array.count)
-        for element in array {
-            guard let f = element.float else { throw .wrongValueType(path: path, key: key, expected: "an array of floats") }
-            result.append(Float(f))
-        }
-        return result
+        try metadata.elements(of: key, expected: "an array of floats") { $0.float.map(Float.init) }
     }
 }

@@ -22,10 +22,11 @@ public enum GGUFInspector {
         lines.append("")
         lines.append("metadata:")
         let keyWidth = file.metadataKeys.map(\.count).max() ?? 0
-        let types = file.metadataKeys.map { key in file.metadata[key].map(typeName) ?? "" }
+        let values = file.metadataKeys.map { file.metadata[$0] }  // arrays decoded once each
+        let types = values.map { $0.map(typeName) ?? "" }
         let typeWidth = types.map(\.count).max() ?? 0
-        for (key, type) in zip(file.metadataKeys, types) {
-            guard let value = file.metadata[key] else { continue }
+        for (key, (value, type)) in zip(file.metadataKeys, zip(values, types)) {
+            guard let value else { continue }
             let text = render(value, limit: limit)
             lines.append("  \(pad(key, keyWidth))  \(pad(type, typeWidth))  \(text)")
         }

@@ -12,9 +12,11 @@ struct GGUFReader {
 
     static let maxArrayElements = 1 << 24
 
-    init(bytes: UnsafeRawBufferPointer, path: String) {
+    /// A cursor at `offset` (the start of the file unless resuming at a value found before).
+    init(bytes: UnsafeRawBufferPointer, path: String, offset: Int = 0) {
         self.bytes = bytes
         self.path = path
+        self.offset = offset
     }
 
     var remaining: Int { bytes.count - offset }
@@ -42,13 +44,18 @@ struct GGUFReader {
     }
 
     mutating func readString(_ what: @autoclosure () -> String) throws(GGUFError) -> String {
+        // GGUF strings are UTF-8 but not NUL-terminated; invalid bytes become U+FFFD
+        // rather than failing the load (some vocabularies hold raw byte pieces).
+        String(decoding: try readStringBytes(what()), as: UTF8.self)
+    }
+
+    /// A string's bytes in place, its length checked against the bytes left.
+    mutating func readStringBytes(_ what: @autoclosure () -> String) throws(GGUFError) -> UnsafeRawBufferPointer {
         let length = try readCount("length of \(what())", limit: remaining)
         try require(length, what())
         let raw = UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + length])
         offset += length
-        // GGUF strings are UTF-8 but not NUL-terminated; invalid bytes become U+FFFD
-        // rather than failing the load (some vocabularies hold raw byte pieces).
-        return String(decoding: raw, as: UTF8.self)
+        return raw
     }
 
     mutating func readValue(type: GGUFValueType, key: String, depth: Int = 0) throws(GGUFError) -> GGUFValue {
@@ -69,26 +76,54 @@ struct GGUFReader {
             return .bool(raw == 1)
         case .string: return .string(try readString(key))
         case .array:
-            // Nesting is allowed by the format; a bound keeps a crafted file from
-            // exhausting the stack.
-            guard depth < 8 else { throw .invalid(path: path, what: "metadata key '\(key)' nests arrays too deeply") }
-            let rawType = try read(UInt32.self, "array type of \(key)")
-            guard let elementType = GGUFValueType(rawValue: rawType) else {
-                throw .unknownValueType(path: path, key: key, type: rawType)
-            }
-            // Each element takes at least one byte (strings at least eight), which bounds the count.
-            let minimum = elementType.fixedSize ?? (elementType == .string ? 8 : 12)
-            let count = try readCount("element count of \(key)", limit: remaining / minimum)
-            guard count <= arrayElementsLeft else {
-                throw .invalid(path: path, what: "metadata arrays hold more than \(Self.maxArrayElements) elements in total (at '\(key)')")
-            }
-            arrayElementsLeft -= count
+            let (elementType, count) = try readArrayHeader(key: key, depth: depth)
             var values: [GGUFValue] = []
             values.reserveCapacity(count)
             for _ in 0..<count {
                 values.append(try readValue(type: elementType, key: key, depth: depth + 1))
             }
             return .array(elementType: elementType, values)
+        }
+    }
+
+    /// An array's element type and count, checked: known type, nesting within bounds, a count
+    /// the bytes left can hold and within the file's total of array elements.
+    mutating func readArrayHeader(key: String, depth: Int) throws(GGUFError) -> (elementType: GGUFValueType, count: Int) {
+        // Nesting is allowed by the format; a bound keeps a crafted file from
+        // exhausting the stack.
+        guard depth < 8 else { throw .invalid(path: path, what: "metadata key '\(key)' nests arrays too deeply") }
+        let rawType = try read(UInt32.self, "array type of \(key)")
+        guard let elementType = GGUFValueType(rawValue: rawType) else {
+            throw .unknownValueType(path: path, key: key, type: rawType)
+        }
+        // Each element takes at least one byte (strings at least eight), which bounds the count.
+        let minimum = elementType.fixedSize ?? (elementType == .string ? 8 : 12)
+        let count = try readCount("element count of \(key)", limit: remaining / minimum)
+        guard count <= arrayElementsLeft else {
+            throw .invalid(path: path, what: "metadata arrays hold more than \(Self.maxArrayElements) elements in total (at '\(key)')")
+        }
+        arrayElementsLeft -= count
+        return (elementType, count)
+    }
+
+    /// Moves past `count` values of `type` with every check `readValue` makes (lengths,
+    /// bools, nested arrays) but decoding nothing: an array kept in the file for later.
+    mutating func skipValues(type: GGUFValueType, count: Int, key: String, depth: Int) throws(GGUFError) {
+        switch type {
+        case .string:
+            for _ in 0..<count { _ = try readStringBytes(key) }
+        case .array:
+            for _ in 0..<count {
+                let (elementType, inner) = try readArrayHeader(key: key, depth: depth)
+                try skipValues(type: elementType, count: inner, key: key, depth: depth + 1)
+            }
+        case .bool:
+            for _ in 0..<count { _ = try readValue(type: .bool, key: key) }
+        case .uint8, .int8, .uint16, .int16, .uint32, .int32, .uint64, .int64, .float32, .float64:
+            // The count was bounded by the bytes left over this size, so this cannot overflow.
+            let size = type.fixedSize ?? 1
+            try require(count * size, key)
+            offset += count * size
         }
     }
 

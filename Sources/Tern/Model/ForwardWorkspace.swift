@@ -13,7 +13,7 @@ public final class ForwardWorkspace: @unchecked Sendable {
     public let maxTokens: Int
     /// Rows of logits it can hold: 1 for generation (last token), up to maxTokens for scoring.
     public let maxLogitRows: Int
-    /// Bytes of all its buffers, as `bytes(config:weights:maxTokens:maxLogitRows:)` computes.
+    /// Bytes of all its buffers, as `bytes(model:maxTokens:maxLogitRows:)` computes.
     public let byteCount: Int
     let x: UnsafeMutablePointer<Float>          // (T, dim) residual stream
     let normed: UnsafeMutablePointer<Float>     // (T, max(dim, qDim)) normed input / attention output
@@ -25,6 +25,7 @@ public final class ForwardWorkspace: @unchecked Sendable {
     let logits: UnsafeMutablePointer<Float>     // (maxLogitRows, vocab)
     let ropeTable: UnsafeMutablePointer<Float>  // (T, ropeDims) cos/sin per position
     let matmulScratch: UnsafeMutableRawPointer
+    let scratchBytes: Int
     /// The batch `LlamaModel.forward(tokens:...)` fills for its one sequence.
     let singleSequence = ForwardBatch()
     private var allocations: [UnsafeMutableRawPointer] = []
@@ -35,7 +36,8 @@ public final class ForwardWorkspace: @unchecked Sendable {
         let logits: Int     // per logit row
         let scratchBytes: Int
 
-        init(config c: ModelConfig, weights: LlamaWeights, maxTokens: Int) {
+        init(model: LlamaModel, maxTokens: Int) {
+            let c = model.config
             x = c.embeddingLength
             normed = max(c.embeddingLength, c.queryDimension)
             // query also takes the (T, dim) outputs of the attention and down projections.
@@ -46,8 +48,10 @@ public final class ForwardWorkspace: @unchecked Sendable {
             ropeTable = c.ropeDimensionCount
             logits = c.vocabularySize
             var scratch = 0
-            let matrices = weights.layers.flatMap { [$0.query, $0.key, $0.value, $0.output, $0.gate, $0.up, $0.down] }
-                + [weights.output]
+            // The head as the model multiplies by it: a repacked (t2_64r) head needs more
+            // scratch than the file's tensor (its lookup tables).
+            let matrices = model.weights.layers.flatMap { [$0.query, $0.key, $0.value, $0.output, $0.gate, $0.up, $0.down] }
+                + [model.head]
             for m in matrices {
                 scratch = max(scratch, MatMul.scratchBytes(format: m.format, columns: m.columns, batch: maxTokens))
             }
@@ -60,16 +64,19 @@ public final class ForwardWorkspace: @unchecked Sendable {
         }
     }
 
-    /// Bytes a workspace for `maxTokens` tokens and `maxLogitRows` logit rows takes.
-    public static func bytes(config: ModelConfig, weights: LlamaWeights, maxTokens: Int, maxLogitRows: Int) -> Int {
-        Layout(config: config, weights: weights, maxTokens: maxTokens).bytes(maxTokens: maxTokens, maxLogitRows: maxLogitRows)
+    /// Bytes a workspace for `model`, `maxTokens` tokens and `maxLogitRows` logit rows takes.
+    public static func bytes(model: LlamaModel, maxTokens: Int, maxLogitRows: Int) -> Int {
+        Layout(model: model, maxTokens: maxTokens).bytes(maxTokens: maxTokens, maxLogitRows: maxLogitRows)
     }
 
-    public init(config c: ModelConfig, weights: LlamaWeights, maxTokens: Int, maxLogitRows: Int) {
+    /// A workspace for forward passes of `model` over up to `maxTokens` tokens, returning up
+    /// to `maxLogitRows` rows of logits.
+    public init(model: LlamaModel, maxTokens: Int, maxLogitRows: Int) {
         precondition(maxTokens > 0 && maxLogitRows > 0 && maxLogitRows <= maxTokens)  // sized by the caller
         self.maxTokens = maxTokens
         self.maxLogitRows = maxLogitRows
-        let layout = Layout(config: c, weights: weights, maxTokens: maxTokens)
+        let layout = Layout(model: model, maxTokens: maxTokens)
+        scratchBytes = layout.scratchBytes
         byteCount = layout.bytes(maxTokens: maxTokens, maxLogitRows: maxLogitRows)
         var allocations: [UnsafeMutableRawPointer] = []
         func floats(_ n: Int) -> UnsafeMutablePointer<Float> {

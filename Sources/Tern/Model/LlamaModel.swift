@@ -21,12 +21,9 @@ public final class LlamaModel: Sendable {
         // A ternary head (49152 x 576 for SmolLM2) is the largest product; the lookup-table
         // kernels run it at about 2.5x the speed of t2_64's direct ones. Tied, the one
         // repacked copy also serves embedding lookups, so the file's pages of the tensor are
-        // never read. Only when a layer matrix is repacked as wide, so the workspace's
-        // scratch (sized from `weights`) holds the head's prepared input and tables.
+        // never read. `ForwardWorkspace` sizes its scratch from `head`, tables included.
         let w = weights
-        let repacked = w.output.repackedForKernels()
-        let scratchFits = w.layers.first.map { $0.query.format == .t2_64r && $0.query.columns >= w.output.columns } ?? false
-        head = repacked.format == .t2_64r && scratchFits ? repacked : w.output
+        head = w.output.repackedForKernels()
         let tied = w.output.data == w.tokenEmbedding.data && w.output.format == w.tokenEmbedding.format
         embedding = tied ? head : w.tokenEmbedding
     }
@@ -208,11 +205,12 @@ public final class LlamaModel: Sendable {
         }
     }
 
-    /// `attend` for a batch of one token (single-sequence decode): kv heads alone would
-    /// split 2:1 over two threads (SmolLM2 has three), so the work items are the first and
-    /// last kv heads' query groups, each one kernel call, then the query heads of the middle
-    /// ones one at a time, dealt to threads in turn. Every query head gets the same values
-    /// either way (`Attention.attend(query:...)` per head equals the grouped call).
+    /// `attend` for a batch of one token (single-sequence decode): kv heads alone would not
+    /// split evenly over the threads (SmolLM2 has three), so each thread takes an equal share
+    /// of the query heads (`AttentionShare`). A run covering a kv head's whole group is one
+    /// kernel call, which reads that head's keys and values once; a part of a group goes
+    /// head by head. Every query head gets the same values either way
+    /// (`Attention.attend(query:...)` per head equals the grouped call).
     private func attendOneToken(
         _ chunk: ForwardBatch.Chunk, _ tables: UnsafeBufferPointer<Int32>, _ keys: UnsafeMutablePointer<UInt16>,
         _ values: UnsafeMutablePointer<UInt16>, _ cache: KVCache, _ w: ForwardWorkspace, _ pool: ThreadPool
@@ -223,21 +221,18 @@ public final class LlamaModel: Sendable {
             table: tables.baseAddress! + chunk.tableStart, blockSize: cache.blockSize, blockStride: cache.blockStride)
         let length = chunk.startPosition + 1
         let query = w.query + chunk.firstToken * c.queryDimension, output = w.normed + chunk.firstToken * c.queryDimension
-        let grouped = kvHeads < 3 ? kvHeads : 2  // kv heads 0 and kvHeads - 1 whole; the rest per query head
-        let items = grouped + (kvHeads - grouped) * group
         pool.run { ith, nth in
-            for item in stride(from: ith, to: items, by: nth) {
-                if item < grouped {
+            for heads in AttentionShare(thread: ith, threadCount: nth, kvHeads: kvHeads, group: group) {
+                if heads.count == group && group <= Attention.maxQueriesPerCall {
                     Attention.attend(
                         query: query, queryStride: c.queryDimension, keys: keys, values: values, pages: pages,
                         firstLength: length, tokens: 1, heads: c.headCount, kvHeads: kvHeads,
-                        kvHead: item == 0 ? 0 : kvHeads - 1, headDimension: c.headDimension, output: output,
+                        kvHead: heads.lowerBound / group, headDimension: c.headDimension, output: output,
                         outputStride: c.queryDimension)
                 } else {
-                    let head = group + (item - grouped)  // query heads of kv heads 1...kvHeads - 2
                     Attention.attend(
                         query: query, keys: keys, values: values, pages: pages, length: length, heads: c.headCount,
-                        kvHeads: kvHeads, headDimension: c.headDimension, output: output, headRange: head..<(head + 1))
+                        kvHeads: kvHeads, headDimension: c.headDimension, output: output, headRange: heads)
                 }
             }
         }

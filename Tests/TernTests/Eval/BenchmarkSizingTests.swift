@@ -37,7 +37,7 @@ struct BenchmarkSizingTests {
         let model = try TestModel.load().model
         let c = model.config
         let t = 7
-        let w = ForwardWorkspace(config: c, weights: model.weights, maxTokens: t, maxLogitRows: 1)
+        let w = ForwardWorkspace(model: model, maxTokens: t, maxLogitRows: 1)
         let upEnd = w.up + t * max(c.feedForwardLength, max(c.queryDimension, c.embeddingLength) + 2 * c.kvDimension)
         #expect(w.query == w.up)
         #expect(w.key >= w.query + t * max(c.queryDimension, c.embeddingLength))

@@ -25,7 +25,7 @@ struct GreedyReferenceTests {
         let capacity = reference.promptTokens.count + reference.generatedTokens.count
         let cache = KVCache(config: model.config, capacity: capacity)
         let workspace = ForwardWorkspace(
-            config: model.config, weights: model.weights, maxTokens: reference.promptTokens.count, maxLogitRows: 1)
+            model: model, maxTokens: reference.promptTokens.count, maxLogitRows: 1)
         // As llama.cpp made the reference: prefill the prompt, then decode llama.cpp's
         // tokens one at a time. Step s's logits predict generated token s.
         var logits = Array(reference.promptTokens.withUnsafeBufferPointer {

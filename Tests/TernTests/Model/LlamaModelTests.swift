@@ -70,14 +70,14 @@ struct LlamaModelTests {
         let pool = ThreadPool(threadCount: threads)
 
         let batchCache = KVCache(config: model.config, capacity: 16)
-        let batchWork = ForwardWorkspace(config: model.config, weights: model.weights, maxTokens: tokens.count,
+        let batchWork = ForwardWorkspace(model: model, maxTokens: tokens.count,
                                          maxLogitRows: tokens.count)
         let batched = Array(tokens.withUnsafeBufferPointer {
             model.forward(tokens: $0, startPosition: 0, cache: batchCache, workspace: batchWork, pool: pool, logitRows: tokens.count)
         })
 
         let stepCache = KVCache(config: model.config, capacity: 16)
-        let stepWork = ForwardWorkspace(config: model.config, weights: model.weights, maxTokens: 1,
+        let stepWork = ForwardWorkspace(model: model, maxTokens: 1,
                                         maxLogitRows: 1)
         for (position, token) in tokens.enumerated() {
             let logits = Array([token].withUnsafeBufferPointer {
@@ -103,7 +103,7 @@ struct LlamaModelTests {
         var alone: [([Float], [Float])] = []
         for (prompt, token) in zip(prompts, next) {
             let cache = KVCache(config: model.config, capacity: 16)
-            let work = ForwardWorkspace(config: model.config, weights: model.weights, maxTokens: 8, maxLogitRows: 1)
+            let work = ForwardWorkspace(model: model, maxTokens: 8, maxLogitRows: 1)
             let first = Array(prompt.withUnsafeBufferPointer {
                 model.forward(tokens: $0, startPosition: 0, cache: cache, workspace: work, pool: pool)
             })
@@ -116,7 +116,7 @@ struct LlamaModelTests {
         // All together: blocks of 4 positions handed out out of order, so tables interleave.
         let cache = KVCache(config: model.config, blockCount: 12, blockSize: 4)
         let tables = [[7, 2], [0, 9, 4], [11]]
-        let work = ForwardWorkspace(config: model.config, weights: model.weights, maxTokens: 16, maxLogitRows: 3)
+        let work = ForwardWorkspace(model: model, maxTokens: 16, maxLogitRows: 3)
         let batch = ForwardBatch()
         for (prompt, table) in zip(prompts, tables) {
             batch.append(tokens: prompt, startPosition: 0, blockTable: table, logits: true)

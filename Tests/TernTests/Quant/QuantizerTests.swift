@@ -140,7 +140,7 @@ struct QuantizerTests {
         let model = try LlamaModel(file: GGUFFile(path: path))
         let tokens = [1, 5, 9, 2, 33]
         let cache = KVCache(config: model.config, capacity: 8)
-        let workspace = ForwardWorkspace(config: model.config, weights: model.weights, maxTokens: 8, maxLogitRows: 1)
+        let workspace = ForwardWorkspace(model: model, maxTokens: 8, maxLogitRows: 1)
         let pool = ThreadPool(threadCount: 1)
         return Array(tokens.withUnsafeBufferPointer {
             model.forward(tokens: $0, startPosition: 0, cache: cache, workspace: workspace, pool: pool, activations: .float)
