@@ -10,6 +10,13 @@
 // acc = fma(dx * dy, sumi, acc), mins = mins + m * s, and acc + mins; so decode
 // and batched products give the same bits for a row, whatever the thread split.
 
+#ifndef TERN_Q4R_AHEAD
+#define TERN_Q4R_AHEAD TERN_PREFETCH_AHEAD
+#endif
+static inline void q4r_prefetch(const uint8_t *p) {
+    if (TERN_Q4R_AHEAD > 0) _mm_prefetch((const char *)p + TERN_Q4R_AHEAD, _MM_HINT_T0);
+}
+
 // One group block against one prepared block, continuing acc and mins (lane r: row r).
 static inline __attribute__((always_inline)) void q4r_block(const uint8_t *block, const int has_min,
                                                             const tern_act_block *y, __m256 *acc, __m256 *mins) {
@@ -40,10 +47,10 @@ static inline __attribute__((always_inline)) void q4r_group(const uint8_t *group
     for (int64_t i = 0; i < blocks; i++, group += stride) {
         // Groups follow one another: the whole row range is one stream. One
         // prefetch per 64 bytes (a block is 2.25 or 2.5 lines).
-        prefetch_ahead(group);
-        prefetch_ahead(group + 64);
-        if (has_min) prefetch_ahead(group + 128);
-        else if ((i & 3) == 3) prefetch_ahead(group + 128);
+        q4r_prefetch(group);
+        q4r_prefetch(group + 64);
+        if (has_min) q4r_prefetch(group + 128);
+        else if ((i & 3) == 3) q4r_prefetch(group + 128);
         q4r_block(group, has_min, y + i, acc, mins);
     }
 }

@@ -19,7 +19,9 @@
 // (convert, scale, accumulate) is then once per block for eight rows instead of
 // once per block per row: about half the vector instructions of the per-row tiles,
 // and twice their speed (single thread, Zen 3, 512 vectors: 56-62 GMAC/s vs 29-31).
-// The interleaving happens per tile on the stack, so weights stay in ggml layout.
+// The interleaving happens per tile on the stack, so weights stay in ggml layout;
+// weights repacked at load (q4_0r / q4_1r, q4r.h) are already in that order and
+// only have their nibbles split (q4i_expand_repacked).
 
 #define TERN_Q4I_ROWS 8  // rows per group: the lanes of one float vector
 #ifndef TERN_Q4I_GROUPS
