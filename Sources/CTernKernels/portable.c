@@ -13,7 +13,7 @@ size_t tern_row_bytes(int format, int64_t columns) {
     switch (format) {
     case TERN_F32: return (size_t)columns * 4;
     case TERN_F16: case TERN_BF16: return (size_t)columns * 2;
-    case TERN_Q4_0: case TERN_Q4_0R: return (size_t)(columns / 32) * sizeof(tern_block_q4_0);  // q4r: per row
+    case TERN_Q4_0: case TERN_Q4_0R: return (size_t)(columns / 32) * sizeof(tern_block_q4_0);  // q4r: on average
     case TERN_Q4_1: case TERN_Q4_1R: return (size_t)(columns / 32) * sizeof(tern_block_q4_1);
     case TERN_Q8_0: return (size_t)(columns / 32) * sizeof(tern_block_q8_0);
     case TERN_Q8_1: return (size_t)(columns / 32) * sizeof(tern_block_q8_1);

@@ -18,12 +18,12 @@ void tern_q4r_pack_group(int has_min, const uint8_t *first, size_t row_bytes, in
     const size_t stride = q4_block_bytes(has_min), qs = has_min ? 4 : 2;
     const size_t group_block = tern_q4r_group_block_bytes(has_min), nibbles = has_min ? 32 : 16;
     for (int64_t b = 0; b < blocks; b++, first += stride, out += group_block) {
-        memset(out, 0, group_block);
+        if (n < TERN_Q4R_ROWS) memset(out, 0, group_block);
         for (int i = 0; i < n; i++) {
             const uint8_t *block = first + (size_t)i * row_bytes;
             memcpy(out + 2 * i, block, 2);
             if (has_min) memcpy(out + 16 + 2 * i, block + 2, 2);
-            for (int j = 0; j < 16; j++) out[nibbles + q4r_nibble_offset(i, j)] = block[qs + j];
+            for (int k = 0; k < 4; k++) memcpy(out + nibbles + q4r_nibble_offset(i, 4 * k), block + qs + 4 * k, 4);
         }
     }
 }

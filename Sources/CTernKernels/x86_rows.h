@@ -148,8 +148,8 @@ void TERN_FN(multiply_rows)(int format, const void *weights, int64_t rows, int64
     // result depends on the batch it came in.
     const int64_t grouped = batch / TERN_X4 * TERN_X4;
     if (grouped > 0 && tern_is_q4r(format)) {  // the tiles read the groups as they are (q4r.h)
-        q4i_multiply_layout(format == TERN_Q4_1R, 1, weights, row_bytes, rows, columns / 32, row_begin, row_end, activations,
-                     act_bytes / sizeof(tern_act_block), grouped, output);
+        q4i_multiply_layout(format == TERN_Q4_1R, 1, weights, row_bytes, rows, columns / 32, row_begin, row_end,
+                            activations, act_bytes / sizeof(tern_act_block), grouped, output);
         for (int64_t b = grouped; b < batch; b++)
             rows_x1(format, weights, row_bytes, rows, columns, row_begin, row_end, activations, act_bytes, b, output);
         return;
