@@ -4,22 +4,44 @@
 #include <stdlib.h>
 #include <string.h>
 
+// Repacked q4 (q4r.h) reads q4's prepared activations; with f32 activations its
+// rows go back to q4 layout a group at a time. Non-x86 products of repacked
+// weights take the portable rows (Swift repacks only for x86).
+#define TERN_Q4R_PREPARE(NAME, PREPARE)                                                \
+    static void NAME(int format, const float *input, int64_t columns, void *prepared) { \
+        PREPARE(tern_q4r_base(format), input, columns, prepared);                       \
+    }
+#define TERN_Q4R_FLOAT(NAME, FLOAT)                                                                               \
+    static void NAME(const tern_kernels *k, int format, const void *weights, int64_t rows, int64_t columns,       \
+                     int64_t row_begin, int64_t row_end, const float *input, int64_t batch, float *output) {      \
+        if (tern_is_q4r(format))                                                                                  \
+            tern_q4r_multiply_rows_float(k, format, weights, rows, columns, row_begin, row_end, input, batch,     \
+                                         output);                                                                 \
+        else                                                                                                      \
+            FLOAT(k, format, weights, rows, columns, row_begin, row_end, input, batch, output);                   \
+    }
+TERN_Q4R_FLOAT(portable_rows_float, tern_portable_multiply_rows_float)
+
 static const tern_kernels portable_kernels = {
     "portable", tern_portable_quantize_row, tern_portable_dequantize_row, tern_portable_prepared_bytes,
     tern_portable_prepare, tern_portable_multiply_rows, tern_portable_convert_f16, tern_portable_attend_f16,
-    tern_portable_multiply_rows_float,
+    portable_rows_float,
 };
 
 #if defined(__x86_64__) || defined(__i386__)
+TERN_Q4R_PREPARE(avx2_prepare, tern_avx2_prepare)
+TERN_Q4R_PREPARE(avx512vnni_prepare, tern_avx512vnni_prepare)
+TERN_Q4R_FLOAT(avx2_rows_float, tern_avx2_multiply_rows_float)
+
 static const tern_kernels avx2_kernels = {
     "avx2", tern_portable_quantize_row, tern_portable_dequantize_row, tern_portable_prepared_bytes,
-    tern_avx2_prepare, tern_avx2_multiply_rows, tern_avx2_convert_f16, tern_avx2_attend_f16,
-    tern_avx2_multiply_rows_float,
+    avx2_prepare, tern_avx2_multiply_rows, tern_avx2_convert_f16, tern_avx2_attend_f16,
+    avx2_rows_float,
 };
 static const tern_kernels avx512vnni_kernels = {
     "avx512vnni", tern_portable_quantize_row, tern_portable_dequantize_row, tern_portable_prepared_bytes,
-    tern_avx512vnni_prepare, tern_avx512vnni_multiply_rows, tern_avx2_convert_f16, tern_avx2_attend_f16,
-    tern_avx2_multiply_rows_float,
+    avx512vnni_prepare, tern_avx512vnni_multiply_rows, tern_avx2_convert_f16, tern_avx2_attend_f16,
+    avx2_rows_float,
 };
 
 static int cpu_has_avx2(void) {
@@ -34,15 +56,28 @@ static int cpu_has_avx512vnni(void) {
 #endif
 
 #if defined(__aarch64__)
+TERN_Q4R_PREPARE(neon_prepare, tern_neon_prepare)
+#define TERN_Q4R_ROWS_PORTABLE(NAME, ROWS)                                                                    \
+    static void NAME(int format, const void *weights, int64_t rows, int64_t columns, int64_t row_begin,       \
+                     int64_t row_end, const void *activations, int64_t batch, float *output) {                \
+        if (tern_is_q4r(format))                                                                              \
+            tern_q4r_portable_multiply_rows(format, weights, rows, columns, row_begin, row_end, activations,   \
+                                            batch, output);                                                   \
+        else                                                                                                  \
+            ROWS(format, weights, rows, columns, row_begin, row_end, activations, batch, output);             \
+    }
+TERN_Q4R_ROWS_PORTABLE(neon_rows, tern_neon_multiply_rows)
+TERN_Q4R_ROWS_PORTABLE(neon_dotprod_rows, tern_neon_dotprod_multiply_rows)
+
 static const tern_kernels neon_kernels = {
     "neon", tern_portable_quantize_row, tern_portable_dequantize_row, tern_portable_prepared_bytes,
-    tern_neon_prepare, tern_neon_multiply_rows, tern_portable_convert_f16, tern_portable_attend_f16,
-    tern_portable_multiply_rows_float,
+    neon_prepare, neon_rows, tern_portable_convert_f16, tern_portable_attend_f16,
+    portable_rows_float,
 };
 static const tern_kernels neon_dotprod_kernels = {
     "neon-dotprod", tern_portable_quantize_row, tern_portable_dequantize_row, tern_portable_prepared_bytes,
-    tern_neon_prepare, tern_neon_dotprod_multiply_rows, tern_portable_convert_f16, tern_portable_attend_f16,
-    tern_portable_multiply_rows_float,
+    neon_prepare, neon_dotprod_rows, tern_portable_convert_f16, tern_portable_attend_f16,
+    portable_rows_float,
 };
 
 #if defined(__linux__)

@@ -122,6 +122,7 @@ void tern_fp4_portable_multiply_rows(int format, const void *weights, int64_t ro
                                      int64_t row_begin, int64_t row_end, const void *activations,
                                      int64_t batch, float *output);
 #include "ternary.h"
+#include "q4r.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 void tern_avx2_prepare(int format, const float *input, int64_t columns, void *prepared);

@@ -13,8 +13,8 @@ size_t tern_row_bytes(int format, int64_t columns) {
     switch (format) {
     case TERN_F32: return (size_t)columns * 4;
     case TERN_F16: case TERN_BF16: return (size_t)columns * 2;
-    case TERN_Q4_0: return (size_t)(columns / 32) * sizeof(tern_block_q4_0);
-    case TERN_Q4_1: return (size_t)(columns / 32) * sizeof(tern_block_q4_1);
+    case TERN_Q4_0: case TERN_Q4_0R: return (size_t)(columns / 32) * sizeof(tern_block_q4_0);  // q4r: on average
+    case TERN_Q4_1: case TERN_Q4_1R: return (size_t)(columns / 32) * sizeof(tern_block_q4_1);
     case TERN_Q8_0: return (size_t)(columns / 32) * sizeof(tern_block_q8_0);
     case TERN_Q8_1: return (size_t)(columns / 32) * sizeof(tern_block_q8_1);
     case TERN_MXFP4: return (size_t)(columns / 32) * sizeof(tern_block_mxfp4);
@@ -195,6 +195,7 @@ static int is_float_format(int format) {
 }
 
 size_t tern_portable_prepared_bytes(int format, int64_t columns) {
+    format = tern_q4r_base(format);  // repacked q4 reads q4's activations
     if (is_float_format(format)) return 0;
     if (format == TERN_MXFP4 || format == TERN_NVFP4) return tern_fp4_prepared_bytes(format, columns);
     if (format == TERN_T2_64R) return tern_ternary_prepared_bytes(format, columns);
@@ -202,6 +203,7 @@ size_t tern_portable_prepared_bytes(int format, int64_t columns) {
 }
 
 void tern_portable_prepare(int format, const float *x, int64_t columns, void *prepared) {
+    format = tern_q4r_base(format);
     if (is_float_format(format)) return;
     if (tern_is_ternary(format)) {
         tern_ternary_prepare(format, x, columns, prepared);
@@ -280,6 +282,10 @@ void tern_portable_multiply_rows(int format, const void *weights, int64_t rows, 
     }
     if (tern_is_ternary(format)) {
         tern_ternary_portable_multiply_rows(format, weights, rows, columns, row_begin, row_end, activations, batch, output);
+        return;
+    }
+    if (tern_is_q4r(format)) {
+        tern_q4r_portable_multiply_rows(format, weights, rows, columns, row_begin, row_end, activations, batch, output);
         return;
     }
     const size_t row_bytes = tern_row_bytes(format, columns);

@@ -1,6 +1,8 @@
 // Matrix rows for the x86 kernels: batched dot products and the row loop.
 // Part of x86_body.h (same macros, same target features); include nowhere else.
 
+#include "x86_q4r.h"
+
 // MARK: - Four activation vectors at once
 // For a batch of float rows, eight weights are widened once and used against
 // four activation vectors, reading the weight row once per four vectors.
@@ -98,6 +100,10 @@ static void rows_x1(int format, const uint8_t *weights, size_t row_bytes, int64_
     const float *xf = (const float *)activations + b * columns;
     const tern_act_block *xq = (const tern_act_block *)((const uint8_t *)activations + (size_t)b * act_bytes);
     float *out = output + b * rows;
+    if (tern_is_q4r(format)) {
+        q4r_rows(format == TERN_Q4_1R, weights, row_bytes, rows, blocks, r0, r1, xq, out);
+        return;
+    }
     if ((format == TERN_Q4_0 || format == TERN_Q4_1) && row_bytes <= TERN_SHORT_ROW) {
         for (; r0 + 2 <= r1; r0 += 2) {
             const uint8_t *row = weights + (size_t)r0 * row_bytes;
@@ -141,6 +147,13 @@ void TERN_FN(multiply_rows)(int format, const void *weights, int64_t rows, int64
     // block sums); the rest keep the single-vector kernels' arithmetic, so no
     // result depends on the batch it came in.
     const int64_t grouped = batch / TERN_X4 * TERN_X4;
+    if (grouped > 0 && tern_is_q4r(format)) {  // the tiles read the groups as they are (q4r.h)
+        q4i_multiply_layout(format == TERN_Q4_1R, 1, weights, row_bytes, rows, columns / 32, row_begin, row_end,
+                            activations, act_bytes / sizeof(tern_act_block), grouped, output);
+        for (int64_t b = grouped; b < batch; b++)
+            rows_x1(format, weights, row_bytes, rows, columns, row_begin, row_end, activations, act_bytes, b, output);
+        return;
+    }
     if (grouped > 0 && tiles_multiply(format, weights, row_bytes, rows, columns, row_begin, row_end, activations,
                                       act_bytes, grouped, output)) {
         for (int64_t b = grouped; b < batch; b++)

@@ -19,7 +19,9 @@
 // (convert, scale, accumulate) is then once per block for eight rows instead of
 // once per block per row: about half the vector instructions of the per-row tiles,
 // and twice their speed (single thread, Zen 3, 512 vectors: 56-62 GMAC/s vs 29-31).
-// The interleaving happens per tile on the stack, so weights stay in ggml layout.
+// The interleaving happens per tile on the stack, so weights stay in ggml layout;
+// weights repacked at load (q4_0r / q4_1r, q4r.h) are already in that order and
+// only have their nibbles split (q4i_expand_repacked).
 
 #define TERN_Q4I_ROWS 8  // rows per group: the lanes of one float vector
 #ifndef TERN_Q4I_GROUPS
@@ -79,6 +81,28 @@ static inline __attribute__((always_inline)) void q4i_expand(const uint8_t *row,
                                           (short)m[5], (short)m[6], (short)m[7]);
         _mm256_store_ps(scales + i * 16, _mm256_cvtph_ps(dh));
         _mm256_store_ps(scales + i * 16 + 8, _mm256_cvtph_ps(mh));
+    }
+}
+
+// The same expansion from a repacked group (q4r.h: `span` group blocks at
+// `group`), whose nibbles are already in q4i_expand's order.
+static __attribute__((noinline)) void q4i_expand_repacked(const uint8_t *group, int has_min, int64_t span,
+                                                          uint8_t *qx, float *scales) {
+    const size_t stride = tern_q4r_group_block_bytes(has_min), nibbles = has_min ? 32 : 16;
+    const __m256i low = _mm256_set1_epi8(0x0f);
+    for (int64_t i = 0; i < span; i++, group += stride) {
+        prefetch_ahead(group);
+        prefetch_ahead(group + 64);
+        prefetch_ahead(group + 128);
+        __m256i *out = (__m256i *)(qx + (size_t)i * 256);
+        for (int k = 0; k < 4; k++) {
+            const __m256i g = _mm256_loadu_si256((const __m256i *)(group + nibbles + 32 * k));
+            _mm256_store_si256(out + k, _mm256_and_si256(g, low));
+            _mm256_store_si256(out + k + 4, _mm256_and_si256(_mm256_srli_epi16(g, 4), low));
+        }
+        const __m256 dx = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)group));
+        _mm256_store_ps(scales + i * 16, dx);
+        _mm256_store_ps(scales + i * 16 + 8, has_min ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(group + 16))) : dx);
     }
 }
 
@@ -152,10 +176,13 @@ static __attribute__((noinline)) void q4i_run(const uint8_t *qx, const float *sc
 }
 
 // output[b * rows + r] for rows [r0, r1) and vectors [0, batch), batch a multiple of 4.
+// `repacked`: the weights are q4_0r / q4_1r (q4r.h), and tiles follow its groups
+// (a range starting inside a group computes the whole group, stores its part).
 // Not inlined: its ~25 KB of stack and the q8 tiles' are never needed at once.
-static __attribute__((noinline)) void q4i_multiply(int has_min, const uint8_t *weights, size_t row_bytes, int64_t rows, int64_t blocks,
-                         int64_t r0, int64_t r1, const tern_act_block *act, size_t y_stride, int64_t batch,
-                         float *output) {
+static __attribute__((noinline)) void q4i_multiply_layout(int has_min, int repacked, const uint8_t *weights, size_t row_bytes,
+                                                   int64_t rows, int64_t blocks, int64_t r0, int64_t r1,
+                                                   const tern_act_block *act, size_t y_stride, int64_t batch,
+                                                   float *output) {
     enum { G = TERN_Q4I_GROUPS, V = TERN_Q4I_VECTORS, TILE_ROWS = G * TERN_Q4I_ROWS, MAX_PASS = 256, MAX_CARRIED = 64 };
     const size_t stride = has_min ? sizeof(tern_block_q4_1) : sizeof(tern_block_q4_0);
     // Vectors per pass: their blocks of one span stay in L2 while the row tiles go by.
@@ -170,7 +197,7 @@ static __attribute__((noinline)) void q4i_multiply(int has_min, const uint8_t *w
     __m256 carried[MAX_CARRIED / V][2 * G * V], single[2 * G * V];
     for (int64_t b0 = 0; b0 < batch; b0 += pass) {
         const int64_t b1 = b0 + pass < batch ? b0 + pass : batch;
-        for (int64_t r = r0; r < r1; r += TILE_ROWS) {
+        for (int64_t r = repacked ? r0 - r0 % TERN_Q4I_ROWS : r0; r < r1; r += TILE_ROWS) {
             const uint8_t *row = weights + (size_t)r * row_bytes;
             for (int64_t i0 = 0; i0 < blocks; i0 += TERN_Q4I_SPAN) {
                 const int64_t span = blocks - i0 < TERN_Q4I_SPAN ? blocks - i0 : TERN_Q4I_SPAN;
@@ -178,8 +205,14 @@ static __attribute__((noinline)) void q4i_multiply(int has_min, const uint8_t *w
                 for (int g = 0; g < G; g++) {
                     const int64_t left = r1 - r - g * TERN_Q4I_ROWS;
                     const int n = left < 0 ? 0 : left < TERN_Q4I_ROWS ? (int)left : TERN_Q4I_ROWS;
-                    q4i_expand_rows(row + (size_t)g * TERN_Q4I_ROWS * row_bytes + (size_t)i0 * stride, row_bytes, n,
-                                    has_min, span, qx + (size_t)g * span * 256, scales + (size_t)g * span * 16);
+                    const uint8_t *first_row = row + (size_t)g * TERN_Q4I_ROWS * row_bytes;
+                    // A whole group of a repacked matrix: its group blocks sit where its rows would.
+                    if (repacked && n > 0 && r + (g + 1) * TERN_Q4I_ROWS <= rows / TERN_Q4I_ROWS * TERN_Q4I_ROWS)
+                        q4i_expand_repacked(first_row + (size_t)i0 * tern_q4r_group_block_bytes(has_min), has_min, span,
+                                            qx + (size_t)g * span * 256, scales + (size_t)g * span * 16);
+                    else
+                        q4i_expand_rows(first_row + (size_t)i0 * stride, row_bytes, n, has_min, span,
+                                        qx + (size_t)g * span * 256, scales + (size_t)g * span * 16);
                 }
                 for (int64_t b = b0; b < b1; b += V) {
                     const tern_act_block *y[V];
@@ -190,17 +223,18 @@ static __attribute__((noinline)) void q4i_multiply(int has_min, const uint8_t *w
                     q4i_run(qx, scales, y, span, sums);
                     if (!last) continue;
                     for (int g = 0; g < G; g++) {
-                        const int64_t left = r1 - r - g * TERN_Q4I_ROWS;
+                        const int64_t left = r1 - r - g * TERN_Q4I_ROWS, skip = r0 - r - g * TERN_Q4I_ROWS;
                         const int n = left < 0 ? 0 : left < TERN_Q4I_ROWS ? (int)left : TERN_Q4I_ROWS;
-                        for (int v = 0; v < V && n > 0; v++) {
+                        const int lo = skip > 0 ? (int)skip : 0;  // rows before r0 (repacked only)
+                        for (int v = 0; v < V && n > lo; v++) {
                             float *out = output + (b + v) * rows + r + g * TERN_Q4I_ROWS;
                             const __m256 sum = _mm256_add_ps(sums[g * V + v], sums[G * V + g * V + v]);
-                            if (n == TERN_Q4I_ROWS) {
+                            if (lo == 0 && n == TERN_Q4I_ROWS) {
                                 _mm256_storeu_ps(out, sum);
                             } else {
                                 float lanes[TERN_Q4I_ROWS];
                                 _mm256_storeu_ps(lanes, sum);
-                                memcpy(out, lanes, (size_t)n * sizeof(float));
+                                memcpy(out + lo, lanes + lo, (size_t)(n - lo) * sizeof(float));
                             }
                         }
                     }
@@ -208,4 +242,11 @@ static __attribute__((noinline)) void q4i_multiply(int has_min, const uint8_t *w
             }
         }
     }
+}
+
+// q4i_multiply_layout for ggml-layout rows.
+static void q4i_multiply(int has_min, const uint8_t *weights, size_t row_bytes, int64_t rows, int64_t blocks,
+                         int64_t r0, int64_t r1, const tern_act_block *act, size_t y_stride, int64_t batch,
+                         float *output) {
+    q4i_multiply_layout(has_min, 0, weights, row_bytes, rows, blocks, r0, r1, act, y_stride, batch, output);
 }

@@ -164,12 +164,13 @@ extension MatMul {
 
     /// Rows per chunk of a product split across `threads`. Threads claim chunks as they
     /// come free: about four per thread, so a thread whose core is busy delays little.
-    /// A multiple of four rows, so batched products run whole register tiles; for
-    /// t2_64r a multiple of its 32-row groups, so that every chunk computes exactly its
-    /// own rows (the kernels compute whole groups) and chunks carry equal work.
+    /// A multiple of eight rows, so batched products run whole register tiles; for
+    /// t2_64r a multiple of its 32-row groups (q4_0r, q4_1r: 8), so that every chunk
+    /// computes exactly its own rows (the kernels compute whole groups) and chunks carry
+    /// equal work.
     static func chunkRows(_ rows: Int, format: WeightFormat, threads: Int) -> Int {
         let chunks = threads == 1 ? 1 : threads * 4
-        let quantum = format == .t2_64r ? 32 : 4
+        let quantum = format == .t2_64r ? 32 : 8
         return max(16, ((rows + chunks - 1) / chunks + quantum - 1) / quantum * quantum)
     }
 }

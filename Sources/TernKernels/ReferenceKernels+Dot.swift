@@ -4,9 +4,9 @@ extension ReferenceKernels {
     static func activationFormat(for format: WeightFormat) -> WeightFormat {
         switch format {
         case .f32, .f16, .bf16: .f32
-        case .q4_0, .q8_0, .q8_1: .q8_0
+        case .q4_0, .q8_0, .q8_1, .q4_0r: .q8_0
         case .mxfp4, .nvfp4: .q8_0
-        case .q4_1: .q8_1
+        case .q4_1, .q4_1r: .q8_1
         case .tq1_0, .tq2_0, .t2_64, .t2_64r: .q8_0  // grouped per weight block: ternaryDot
         }
     }
@@ -23,7 +23,7 @@ extension ReferenceKernels {
     public static func dot(format: WeightFormat, row: UnsafeRawPointer, activations: UnsafePointer<Float>, count: Int)
         -> Float
     {
-        precondition(format != .t2_64r, "t2_64r rows are interleaved: use the t2_64 tensor for reference products")
+        precondition(!format.isRepacked, "\(format) rows are interleaved: use the file format's tensor for reference products")
         if format.isTernary { return ternaryDot(format: format, row: row, activations: activations, count: count) }
         let activationFormat = activationFormat(for: format)
         if activationFormat == .f32 {
@@ -75,6 +75,8 @@ extension ReferenceKernels {
                 preconditionFailure("FP4 formats return above")
             case .tq1_0, .tq2_0, .t2_64, .t2_64r:
                 preconditionFailure("ternary formats return above")
+            case .q4_0r, .q4_1r:
+                preconditionFailure("repacked formats fail the precondition above")
             }
         }
         return sum

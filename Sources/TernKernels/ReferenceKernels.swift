@@ -50,6 +50,7 @@ public enum ReferenceKernels {
             case .nvfp4: dequantizeBlockNVFP4(block, y)
             case .tq1_0, .tq2_0, .t2_64: dequantizeTernaryBlock(format: format, block, y)
             case .t2_64r: preconditionFailure("t2_64r rows are interleaved: expand the t2_64 tensor instead")
+            case .q4_0r, .q4_1r: preconditionFailure("\(format) rows are interleaved: use Q4Repacking.dequantizeRow")
             }
         }
     }
@@ -85,6 +86,7 @@ public enum ReferenceKernels {
             case .tq1_0, .tq2_0: quantizeBlockTQ(format: format, x, block)
             case .t2_64: quantizeBlockT2(x, block)
             case .t2_64r: preconditionFailure("t2_64r is made by TernaryRepacking.repack, not quantized")
+            case .q4_0r, .q4_1r: preconditionFailure("\(format) is made by Q4Repacking.repack, not quantized")
             }
         }
     }

@@ -24,8 +24,14 @@ public enum WeightFormat: UInt32, Sendable, CaseIterable, CustomStringConvertibl
     /// groups of 32, same bytes; `TernaryRepacking`). Never in files, not row-addressable,
     /// and not in `allCases`: only `TernaryRepacking.repack` produces it.
     case t2_64r = 0x7480
+    /// q4_0 / q4_1 repacked in memory for the x86 kernels (rows interleaved in groups
+    /// of eight, same bytes; `Q4Repacking`). Never in files, not row-addressable, and
+    /// not in `allCases`: only `Q4Repacking.repack` produces them.
+    case q4_0r = 0x7482
+    case q4_1r = 0x7483
 
-    /// Every format a file may hold or a row may be quantized to (`t2_64r` is neither).
+    /// Every format a file may hold or a row may be quantized to (the repacked
+    /// `t2_64r`, `q4_0r` and `q4_1r` are neither).
     public static let allCases: [WeightFormat] = [
         .f32, .f16, .q4_0, .q4_1, .q8_0, .q8_1, .bf16, .mxfp4, .nvfp4, .tq1_0, .tq2_0, .t2_64,
     ]
@@ -34,7 +40,7 @@ public enum WeightFormat: UInt32, Sendable, CaseIterable, CustomStringConvertibl
     public var blockSize: Int {
         switch self {
         case .f32, .f16, .bf16: 1
-        case .q4_0, .q4_1, .q8_0, .q8_1: 32
+        case .q4_0, .q4_1, .q8_0, .q8_1, .q4_0r, .q4_1r: 32
         case .mxfp4: 32
         case .nvfp4: 64
         case .tq1_0, .tq2_0: 256
@@ -47,8 +53,8 @@ public enum WeightFormat: UInt32, Sendable, CaseIterable, CustomStringConvertibl
         switch self {
         case .f32: 4
         case .f16, .bf16: 2
-        case .q4_0: 18
-        case .q4_1: 20
+        case .q4_0, .q4_0r: 18
+        case .q4_1, .q4_1r: 20
         case .q8_0: 34
         case .q8_1: 36
         case .mxfp4: 17
@@ -75,12 +81,18 @@ public enum WeightFormat: UInt32, Sendable, CaseIterable, CustomStringConvertibl
         case .tq2_0: "tq2_0"
         case .t2_64: "t2_64"
         case .t2_64r: "t2_64r"
+        case .q4_0r: "q4_0r"
+        case .q4_1r: "q4_1r"
         }
     }
 
     public var description: String { name }
 
     /// Whether values are ternary codes (−1, 0, +1) times a block scale.
+    /// Whether rows are interleaved in groups for the kernels (made at load, never in
+    /// files): such a matrix is not row-addressable, see `Q4Repacking` and `TernaryRepacking`.
+    public var isRepacked: Bool { self == .t2_64r || self == .q4_0r || self == .q4_1r }
+
     public var isTernary: Bool { self == .tq1_0 || self == .tq2_0 || self == .t2_64 || self == .t2_64r }
 
     /// Bits per weight, as a figure for tables.

@@ -140,11 +140,12 @@ struct MatMulGroupTests {
         }
     }
 
-    @Test("t2_64r chunks are whole 32-row groups; other formats' whole register tiles")
+    @Test("t2_64r chunks are whole 32-row groups; other formats' whole groups of eight rows")
     func chunkRowsAlign() {
         for rows in [32, 192, 576, 1536, 49152] {
             #expect(MatMul.chunkRows(rows, format: .t2_64r, threads: 2) % 32 == 0)
-            #expect(MatMul.chunkRows(rows, format: .q4_0, threads: 2) % 4 == 0)
+            #expect(MatMul.chunkRows(rows, format: .q4_0, threads: 2) % 8 == 0)
+            #expect(MatMul.chunkRows(rows, format: .q4_0r, threads: 2) % 8 == 0)
         }
         #expect(MatMul.chunkRows(576, format: .q4_0, threads: 2) == 72)
         #expect(MatMul.chunkRows(576, format: .t2_64r, threads: 2) == 96)

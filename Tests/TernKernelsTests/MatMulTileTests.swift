@@ -25,40 +25,6 @@ struct MatMulTileTests {
         Shape(rows: 9, columns: 8256, batch: 8),  // 258 blocks: two q8 column chunks
     ]
 
-    /// Σ over blocks in the tiles' order for row `row` (packed `format` bytes) and one
-    /// prepared vector (`blocks` 40-byte blocks).
-    private func blockSums(format: WeightFormat, row: UnsafeRawPointer, prepared: UnsafeRawPointer, blocks: Int) -> Float {
-        let isQ4 = format == .q4_0 || format == .q4_1
-        var acc: Float = 0, mins: Float = 0
-        for i in 0..<blocks {
-            let x = row + i * format.bytesPerBlock
-            let y = prepared + i * 40
-            let dx = ReferenceKernels.half(x, 0)
-            let dy = y.loadUnaligned(as: Float.self), s = y.loadUnaligned(fromByteOffset: 4, as: Float.self)
-            var sumi = 0
-            if isQ4 {
-                let qs = x + (format == .q4_1 ? 4 : 2)
-                for j in 0..<16 {
-                    let byte = qs.load(fromByteOffset: j, as: UInt8.self)
-                    sumi += Int(byte & 0x0f) * Int(y.load(fromByteOffset: 8 + j, as: Int8.self))
-                    sumi += Int(byte >> 4) * Int(y.load(fromByteOffset: 8 + j + 16, as: Int8.self))
-                }
-            } else {
-                let qs = x + (format == .q8_1 ? 4 : 2)
-                for j in 0..<32 {
-                    sumi += Int(qs.load(fromByteOffset: j, as: Int8.self)) * Int(y.load(fromByteOffset: 8 + j, as: Int8.self))
-                }
-            }
-            acc = acc.addingProduct(dx * dy, Float(sumi))  // one rounding, as the tiles' fma
-            if isQ4 {
-                let m = format == .q4_1 ? ReferenceKernels.half(x, 2) : dx
-                let offset = m * s
-                mins = mins + offset
-            }
-        }
-        return isQ4 ? acc + mins : acc
-    }
-
     @Test("on x86, every (row, vector) of a batched product is the exact block-sum order",
           arguments: [WeightFormat.q4_0, .q4_1, .q8_0, .q8_1], shapes)
     func tilesFollowBlockSumOrder(format: WeightFormat, shape: Shape) throws {
@@ -95,7 +61,7 @@ struct MatMulTileTests {
                 weights.withUnsafeBytes { w in
                     for b in 0..<grouped {
                         for r in 0..<rows {
-                            let expected = blockSums(
+                            let expected = MatMulChecks.blockSums(
                                 format: format, row: w.baseAddress! + r * rowBytes,
                                 prepared: prepared.baseAddress! + b * preparedBytes, blocks: columns / 32)
                             if output[b * rows + r].bitPattern != expected.bitPattern { mismatches += 1 }

@@ -30,6 +30,8 @@ enum {
     TERN_TQ2_0 = 35,
     TERN_T2_64 = 0x7400,  // Tern-only ternary format, block of 64 (ternary.h)
     TERN_T2_64R = 0x7480, // t2_64 repacked in memory for lookup-table kernels; never in files (ternary.h)
+    TERN_Q4_0R = 0x7482,  // q4_0 repacked in memory in groups of eight rows; never in files (q4r.h)
+    TERN_Q4_1R = 0x7483,  // q4_1 likewise
 };
 
 /// One implementation of the kernels (portable C, AVX2, AVX-512 VNNI, NEON...).
@@ -98,6 +100,20 @@ const tern_kernels *tern_kernels_named(const char *name);
 /// tq2_0 (at least 32 rows) become TERN_T2_64R (ternary.h), losslessly;
 /// `destination` holds rows * (columns / 64) * 18 bytes.
 int tern_ternary_repack(int format, const void *source, void *destination, int64_t rows, int64_t columns);
+
+/// Rewrite `rows` row-major q4_0 or q4_1 rows of `columns` values into groups of
+/// eight interleaved rows (q4r.h), returning TERN_Q4_0R or TERN_Q4_1R, or
+/// `format` itself (and writing nothing) for other formats, fewer than 8 rows,
+/// or `columns` not a positive multiple of 32. Lossless; `destination` holds as
+/// many bytes as `source` (rows * columns / 32 * 18 or 20) and must not overlap it.
+/// Repacked weights are for the x86 paths (avx2, avx512vnni): there every
+/// product reads them faster; the other paths compute them correctly but slowly.
+int tern_q4_repack(int format, const void *source, void *destination, int64_t rows, int64_t columns);
+
+/// Row `row` (< `rows`) of a TERN_Q4_0R / TERN_Q4_1R matrix of `rows` x `columns`
+/// as `columns` f32: exactly what dequantize_row gives for that row in q4_0 / q4_1.
+void tern_q4r_dequantize_row(int format, const void *weights, int64_t rows, int64_t columns, int64_t row,
+                             float *destination);
 
 /// Scalar f16/bf16 conversions matching ggml (round to nearest even).
 float tern_f16_to_f32(uint16_t h);

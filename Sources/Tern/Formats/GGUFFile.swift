@@ -146,6 +146,23 @@ public final class GGUFFile: Sendable {
         return UnsafeRawBufferPointer(rebasing: mapping.bytes[tensor.offset..<tensor.offset + tensor.byteCount])
     }
 
+    /// Drops the resident pages of `tensor`'s bytes (see `MappedFile.releasePages(in:)`):
+    /// for a tensor the model copied into another layout and no longer reads here.
+    public func releasePages(of tensor: GGUFTensorInfo) {
+        mapping.releasePages(in: tensor.offset..<tensor.offset + tensor.byteCount)
+    }
+
+    /// Drops the resident pages of the tensor data except those holding bytes of
+    /// `tensors`: for a model that copied or repacked everything else at load.
+    public func releasePages(keeping tensors: [GGUFTensorInfo]) {
+        var start = dataOffset
+        for tensor in tensors.sorted(by: { $0.offset < $1.offset }) {
+            if tensor.offset > start { mapping.releasePages(in: start..<tensor.offset) }
+            start = max(start, tensor.offset + tensor.byteCount)
+        }
+        mapping.releasePages(in: start..<fileSize)
+    }
+
     // MARK: Typed metadata access
 
     public func string(_ key: String) -> String? { metadata.scalar(key)?.string }

@@ -42,10 +42,19 @@ public final class MappedFile: @unchecked Sendable {
     /// go; reading them later is still correct, since the map is private and read-only, so the
     /// kernel simply reads them from the file again.
     public func releasePages(below count: Int) {
+        releasePages(in: 0..<count)
+    }
+
+    /// Drops the resident pages that lie wholly inside `range` (byte offsets), e.g. a
+    /// tensor whose bytes were copied into another layout. Pages shared with bytes
+    /// outside the range stay.
+    public func releasePages(in range: Range<Int>) {
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let length = min(count, bytes.count) / page * page
-        guard page > 0, length > 0, let base = bytes.baseAddress else { return }
-        _ = madvise(UnsafeMutableRawPointer(mutating: base), length, Int32(MADV_DONTNEED))
+        guard page > 0, let base = bytes.baseAddress else { return }
+        let start = (max(range.lowerBound, 0) + page - 1) / page * page
+        let end = min(range.upperBound, bytes.count) / page * page
+        guard end > start else { return }
+        _ = madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, Int32(MADV_DONTNEED))
     }
 
     deinit {

@@ -40,9 +40,14 @@ public struct LlamaWeights: Sendable {
         output = file.tensorInfo("output.weight") == nil
             ? tokenEmbedding
             : try matrix("output.weight", c.embeddingLength, c.vocabularySize)
-        // Layer matrices only feed products, so they may take a kernel-only layout.
+        // Layer matrices only feed products, so they may take a kernel-only layout. The
+        // file's pages of a repacked matrix are dropped at once: read only by the repacking,
+        // they would otherwise count twice in the resident memory.
         func layerMatrix(_ name: String, _ columns: Int, _ rows: Int) throws(ModelError) -> Tensor {
-            try matrix(name, columns, rows).repackedForKernels()
+            let tensor = try matrix(name, columns, rows)
+            let kernels = tensor.repackedForKernels()
+            if kernels.storage != nil, let info = file.tensorInfo(name) { file.releasePages(of: info) }
+            return kernels
         }
         var layers: [LlamaLayerWeights] = []
         for i in 0..<c.layerCount {
@@ -59,5 +64,12 @@ public struct LlamaWeights: Sendable {
                 down: try layerMatrix(p + "ffn_down.weight", c.feedForwardLength, c.embeddingLength)))
         }
         self.layers = layers
+        // Only matrices used in place are read from the file from now on: the norms were
+        // copied, the repacked matrices' pages dropped above except where a page also
+        // holds a neighbour's bytes. Drop those edge pages too (~2 MB for SmolLM2).
+        let inPlace = [tokenEmbedding, output] + layers.flatMap {
+            [$0.query, $0.key, $0.value, $0.output, $0.gate, $0.up, $0.down].filter { $0.storage == nil }
+        }
+        file.releasePages(keeping: inPlace.compactMap { file.tensorInfo($0.name) })
     }
 }

@@ -27,6 +27,9 @@ public struct Tensor: @unchecked Sendable {
     func dequantizeRow(_ row: Int, into destination: UnsafeMutablePointer<Float>) {
         if format == .t2_64r {
             TernaryRepacking.dequantizeRow(ofRepacked: data, row: row, rows: rows, columns: columns, into: destination)
+        } else if format == .q4_0r || format == .q4_1r {
+            Q4Repacking.dequantizeRow(
+                ofRepacked: data, format: format, row: row, rows: rows, columns: columns, into: destination)
         } else {
             RowQuantization.dequantizeRow(format: format, source: self.row(row), destination: destination, count: columns)
         }
@@ -58,17 +61,27 @@ public struct Tensor: @unchecked Sendable {
         self.storage = storage
     }
 
-    /// This matrix in the layout the fastest kernels read when it has one (t2_64,
-    /// tq1_0 and tq2_0 on x86 become `t2_64r`, see `TernaryRepacking`), else itself.
-    /// Costs a copy of the bytes in memory (9% more than the file for tq2_0, 33% for
-    /// tq1_0); only for matrices used in products, never for tensors whose rows are
-    /// looked up (embeddings).
+    /// This matrix in the layout the fastest kernels read when it has one (on x86:
+    /// t2_64, tq1_0 and tq2_0 become `t2_64r`, see `TernaryRepacking`; q4_0 and q4_1
+    /// become `q4_0r` and `q4_1r`, see `Q4Repacking`), else itself. Costs a copy of the
+    /// bytes in memory (as many as the file's for q4, 9% more for tq2_0, 33% for tq1_0):
+    /// the caller may drop the file's pages of the source once it holds the copy.
     func repackedForKernels() -> Tensor {
-        guard TernaryRepacking.repackedFormat(for: format, rows: rows, columns: columns) != nil,
-              let bytes = TernaryRepacking.repackedBytes(for: format, rows: rows, columns: columns) else { return self }
+        if TernaryRepacking.repackedFormat(for: format, rows: rows, columns: columns) != nil,
+           let bytes = TernaryRepacking.repackedBytes(for: format, rows: rows, columns: columns) {
+            return repacked(bytes: bytes) { TernaryRepacking.repack(data, format: format, rows: rows, columns: columns, into: $0) }
+        }
+        if Q4Repacking.repackedFormat(for: format, rows: rows, columns: columns) != nil {
+            return repacked(bytes: rows * rowBytes) { Q4Repacking.repack(data, format: format, rows: rows, columns: columns, into: $0) }
+        }
+        return self
+    }
+
+    /// This matrix with `write`'s bytes (in `bytes` new bytes) and the format it returns;
+    /// itself when it returns nil.
+    private func repacked(bytes: Int, _ write: (UnsafeMutableRawPointer) -> WeightFormat?) -> Tensor {
         let storage = TensorStorage(bytes: bytes)
-        guard let repacked = TernaryRepacking.repack(
-            data, format: format, rows: rows, columns: columns, into: storage.pointer) else { return self }
+        guard let repacked = write(storage.pointer) else { return self }
         return Tensor(
             name: name, format: repacked, rows: rows, columns: columns, data: UnsafeRawPointer(storage.pointer),
             fileFormat: fileFormat, storage: storage)

@@ -45,6 +45,41 @@ enum MatMulChecks {
         return (w, sums)
     }
 
+    /// Σ over blocks in the x86 tiles' order for row `row` (packed `format` bytes, q4 or
+    /// q8) and one prepared vector (`blocks` 40-byte `tern_act_block`s): per block, exact
+    /// integer sums, acc = fma(dx · dy, Σ q · y, acc) and for q4 mins = mins + m · s.
+    static func blockSums(format: WeightFormat, row: UnsafeRawPointer, prepared: UnsafeRawPointer, blocks: Int) -> Float {
+        let isQ4 = format == .q4_0 || format == .q4_1
+        var acc: Float = 0, mins: Float = 0
+        for i in 0..<blocks {
+            let x = row + i * format.bytesPerBlock
+            let y = prepared + i * 40
+            let dx = ReferenceKernels.half(x, 0)
+            let dy = y.loadUnaligned(as: Float.self), s = y.loadUnaligned(fromByteOffset: 4, as: Float.self)
+            var sumi = 0
+            if isQ4 {
+                let qs = x + (format == .q4_1 ? 4 : 2)
+                for j in 0..<16 {
+                    let byte = qs.load(fromByteOffset: j, as: UInt8.self)
+                    sumi += Int(byte & 0x0f) * Int(y.load(fromByteOffset: 8 + j, as: Int8.self))
+                    sumi += Int(byte >> 4) * Int(y.load(fromByteOffset: 8 + j + 16, as: Int8.self))
+                }
+            } else {
+                let qs = x + (format == .q8_1 ? 4 : 2)
+                for j in 0..<32 {
+                    sumi += Int(qs.load(fromByteOffset: j, as: Int8.self)) * Int(y.load(fromByteOffset: 8 + j, as: Int8.self))
+                }
+            }
+            acc = acc.addingProduct(dx * dy, Float(sumi))  // one rounding, as the tiles' fma
+            if isQ4 {
+                let m = format == .q4_1 ? ReferenceKernels.half(x, 2) : dx
+                let offset = m * s
+                mins = mins + offset
+            }
+        }
+        return isQ4 ? acc + mins : acc
+    }
+
     /// Expects `MatMul.multiply` on every path to give the reference's result on random
     /// data up to f32 summation order: 2e-5 of Σ|w · x|.
     static func expectPathsMatchReference(format: WeightFormat, shape: MatMulShape, seeds: (UInt64, UInt64)) {
