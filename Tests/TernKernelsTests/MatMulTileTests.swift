@@ -32,7 +32,6 @@ struct MatMulTileTests {
         let (rows, columns, batch) = (shape.rows, shape.columns, shape.batch)
         let weights = TestData.packedWeights(format: format, rows: rows, columns: columns, seed: 81)
         let input = TestData.floats(batch * columns, seed: 82)
-        let rowBytes = try #require(format.rowBytes(columns))
         for kernels in x86 {
             let preparedBytes = kernels.preparedBytes(Int32(format.rawValue), Int64(columns))
             #expect(preparedBytes == columns / 32 * 40)
@@ -56,19 +55,9 @@ struct MatMulTileTests {
                 }
             }
             let grouped = batch / 4 * 4  // whole groups of four vectors go through the tiles
-            var mismatches = 0
-            prepared.withUnsafeBytes { prepared in
-                weights.withUnsafeBytes { w in
-                    for b in 0..<grouped {
-                        for r in 0..<rows {
-                            let expected = MatMulChecks.blockSums(
-                                format: format, row: w.baseAddress! + r * rowBytes,
-                                prepared: prepared.baseAddress! + b * preparedBytes, blocks: columns / 32)
-                            if output[b * rows + r].bitPattern != expected.bitPattern { mismatches += 1 }
-                        }
-                    }
-                }
-            }
+            let mismatches = MatMulChecks.blockSumMismatches(
+                format: format, weights: weights, rows: rows, columns: columns, prepared: prepared,
+                preparedBytes: preparedBytes, vectors: grouped, output: output)
             #expect(mismatches == 0, "\(kernels.name) \(format) \(shape): \(mismatches) of \(grouped * rows) differ")
         }
     }

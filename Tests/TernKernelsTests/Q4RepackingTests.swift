@@ -68,7 +68,6 @@ struct Q4RepackingTests {
             let weights = TestData.packedWeights(format: format, rows: rows, columns: columns, seed: 94)
             let (packed, written) = repack(weights, format: format, rows: rows, columns: columns)
             let repacked = try #require(written)
-            let rowBytes = try #require(format.rowBytes(columns))
             for kernels in x86 {
                 let preparedBytes = kernels.preparedBytes(Int32(repacked.rawValue), Int64(columns))
                 #expect(preparedBytes == kernels.preparedBytes(Int32(format.rawValue), Int64(columns)))
@@ -95,19 +94,9 @@ struct Q4RepackingTests {
                             }
                         }
                     }
-                    var mismatches = 0
-                    prepared.withUnsafeBytes { prepared in
-                        weights.withUnsafeBytes { w in
-                            for b in 0..<batch {
-                                for r in 0..<rows {
-                                    let expected = MatMulChecks.blockSums(
-                                        format: format, row: w.baseAddress! + r * rowBytes,
-                                        prepared: prepared.baseAddress! + b * preparedBytes, blocks: columns / 32)
-                                    if output[b * rows + r].bitPattern != expected.bitPattern { mismatches += 1 }
-                                }
-                            }
-                        }
-                    }
+                    let mismatches = MatMulChecks.blockSumMismatches(
+                        format: format, weights: weights, rows: rows, columns: columns, prepared: prepared,
+                        preparedBytes: preparedBytes, vectors: batch, output: output)
                     #expect(mismatches == 0, "\(kernels.name) \(repacked) \(rows)x\(columns) batch \(batch): \(mismatches) differ")
                 }
             }

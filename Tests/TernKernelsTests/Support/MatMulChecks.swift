@@ -80,6 +80,30 @@ enum MatMulChecks {
         return isQ4 ? acc + mins : acc
     }
 
+    /// How many of the first `vectors` vectors' outputs (`output[b · rows + r]`) differ in
+    /// bits from `blockSums` of source row r (`weights`: `rows` rows packed in `format`)
+    /// and prepared vector b (`preparedBytes` apart in `prepared`).
+    static func blockSumMismatches(
+        format: WeightFormat, weights: [UInt8], rows: Int, columns: Int, prepared: [UInt64], preparedBytes: Int,
+        vectors: Int, output: [Float]
+    ) -> Int {
+        let rowBytes = format.rowBytes(columns)!
+        var mismatches = 0
+        prepared.withUnsafeBytes { prepared in
+            weights.withUnsafeBytes { w in
+                for b in 0..<vectors {
+                    for r in 0..<rows {
+                        let expected = blockSums(
+                            format: format, row: w.baseAddress! + r * rowBytes,
+                            prepared: prepared.baseAddress! + b * preparedBytes, blocks: columns / 32)
+                        if output[b * rows + r].bitPattern != expected.bitPattern { mismatches += 1 }
+                    }
+                }
+            }
+        }
+        return mismatches
+    }
+
     /// Expects `MatMul.multiply` on every path to give the reference's result on random
     /// data up to f32 summation order: 2e-5 of Σ|w · x|.
     static func expectPathsMatchReference(format: WeightFormat, shape: MatMulShape, seeds: (UInt64, UInt64)) {
