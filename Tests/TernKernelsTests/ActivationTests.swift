@@ -91,6 +91,27 @@ struct ActivationTests {
                 "\(path): \(worst.ulps) ulps at x = \(bound.gate[i]), up = \(bound.up[i]): \(gate[i]) vs \(expected[i])")
     }
 
+    @Test("the libm form has the bits of the expf definition on every path, special values included",
+          arguments: KernelPath.available)
+    func libmMatchesDefinition(path: String) throws {
+        let kernels = try #require(Kernels.named(path))
+        // A stride through every float (both signs, subnormals, infinities, NaNs), a dense ramp
+        // over [-120, 120), and a count that leaves a scalar tail.
+        var gate = stride(from: UInt32(0), to: UInt32.max - 40_000, by: 40_009).map { Float(bitPattern: $0 &* 2_654_435_761) }
+        gate += (0..<48_003).map { Float($0) / 200 - 120 }
+        let up = TestData.floats(gate.count, seed: 25, scale: 4)
+        var expected = gate
+        SwiGLU.reference(gate: &expected, up: up, count: expected.count)
+        let inputs = gate
+        SwiGLU.libm(gate: &gate, up: up, count: gate.count, kernels: kernels)
+        var differing = 0
+        for i in gate.indices where gate[i].bitPattern != expected[i].bitPattern && !(gate[i].isNaN && expected[i].isNaN) {
+            if differing < 3 { Issue.record("\(path) x = \(inputs[i]), up = \(up[i]): \(gate[i]) vs \(expected[i])") }
+            differing += 1
+        }
+        #expect(differing == 0, "\(path): \(differing) of \(gate.count) differ")
+    }
+
     @Test("on AVX2 silu equals llama.cpp's vectorized silu bit for bit",
           arguments: ActivationTests.x86VectorPaths)
     func matchesLlamaCpp(path: String) throws {

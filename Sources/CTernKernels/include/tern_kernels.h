@@ -165,6 +165,9 @@ void tern_attention_exp(const tern_kernels *kernels, const float *x, float *y, i
 /// The SwiGLU gate, gate[i] = gate[i] / (1 + e^-gate[i]) * up[i], on the fastest
 /// loop `kernels`' CPU runs (the SIMD loops' e^x is within about an ulp of expf's).
 void tern_swiglu(const tern_kernels *kernels, float *gate, const float *up, int64_t count);
+/// The same gate with glibc's expf algorithm (activation.c): on glibc x86-64 the
+/// same bits as `gate / (1 + expf(-gate)) * up`, eight lanes at a time on AVX2.
+void tern_swiglu_libm(const tern_kernels *kernels, float *gate, const float *up, int64_t count);
 
 // MARK: - Thread pool
 
