@@ -33,27 +33,11 @@ struct MatMulTileTests {
         let weights = TestData.packedWeights(format: format, rows: rows, columns: columns, seed: 81)
         let input = TestData.floats(batch * columns, seed: 82)
         for kernels in x86 {
-            let preparedBytes = kernels.preparedBytes(Int32(format.rawValue), Int64(columns))
+            // Rows in two calls, as threads split them: the second starts mid-group.
+            let (prepared, preparedBytes, output) = MatMulChecks.splitProduct(
+                kernels: kernels, format: format, weights: weights, rows: rows, columns: columns, input: input,
+                batch: batch, split: rows / 2)
             #expect(preparedBytes == columns / 32 * 40)
-            var prepared = [UInt64](repeating: 0, count: preparedBytes * batch / 8 + 1)
-            var output = [Float](repeating: .nan, count: batch * rows)
-            prepared.withUnsafeMutableBytes { prepared in
-                let base = prepared.baseAddress!
-                input.withUnsafeBufferPointer { input in
-                    for b in 0..<batch {
-                        kernels.prepare(
-                            Int32(format.rawValue), input.baseAddress! + b * columns, Int64(columns), base + b * preparedBytes)
-                    }
-                }
-                weights.withUnsafeBytes { w in
-                    // Rows in two calls, as threads split them: the second starts mid-group.
-                    let split = Int64(rows / 2)
-                    kernels.multiplyRows(Int32(format.rawValue), w.baseAddress!, Int64(rows), Int64(columns), 0, split,
-                                         base, Int64(batch), &output)
-                    kernels.multiplyRows(Int32(format.rawValue), w.baseAddress!, Int64(rows), Int64(columns), split,
-                                         Int64(rows), base, Int64(batch), &output)
-                }
-            }
             let grouped = batch / 4 * 4  // whole groups of four vectors go through the tiles
             let mismatches = MatMulChecks.blockSumMismatches(
                 format: format, weights: weights, rows: rows, columns: columns, prepared: prepared,

@@ -69,31 +69,13 @@ struct Q4RepackingTests {
             let (packed, written) = repack(weights, format: format, rows: rows, columns: columns)
             let repacked = try #require(written)
             for kernels in x86 {
-                let preparedBytes = kernels.preparedBytes(Int32(repacked.rawValue), Int64(columns))
-                #expect(preparedBytes == kernels.preparedBytes(Int32(format.rawValue), Int64(columns)))
                 for batch in [1, 3, 4, 9] {
                     let input = TestData.floats(batch * columns, seed: 95)
-                    var prepared = [UInt64](repeating: 0, count: preparedBytes * batch / 8 + 1)
-                    var output = [Float](repeating: .nan, count: batch * rows)
-                    prepared.withUnsafeMutableBytes { prepared in
-                        let base = prepared.baseAddress!
-                        input.withUnsafeBufferPointer { input in
-                            for b in 0..<batch {
-                                kernels.prepare(
-                                    Int32(repacked.rawValue), input.baseAddress! + b * columns, Int64(columns),
-                                    base + b * preparedBytes)
-                            }
-                        }
-                        packed.withUnsafeBytes { w in
-                            // Rows in two calls, as threads split them: at a group boundary.
-                            let split = Int64(rows / 16 * 8)
-                            for (r0, r1) in [(0, split), (split, Int64(rows))] {
-                                kernels.multiplyRows(
-                                    Int32(repacked.rawValue), w.baseAddress!, Int64(rows), Int64(columns), r0, r1, base,
-                                    Int64(batch), &output)
-                            }
-                        }
-                    }
+                    // Rows in two calls, as threads split them: at a group boundary.
+                    let (prepared, preparedBytes, output) = MatMulChecks.splitProduct(
+                        kernels: kernels, format: repacked, weights: packed, rows: rows, columns: columns, input: input,
+                        batch: batch, split: rows / 16 * 8)
+                    #expect(preparedBytes == kernels.preparedBytes(Int32(format.rawValue), Int64(columns)))
                     let mismatches = MatMulChecks.blockSumMismatches(
                         format: format, weights: weights, rows: rows, columns: columns, prepared: prepared,
                         preparedBytes: preparedBytes, vectors: batch, output: output)

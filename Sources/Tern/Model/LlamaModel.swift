@@ -18,10 +18,11 @@ public final class LlamaModel: Sendable {
         config = try ModelConfig(file: file)
         weights = try LlamaWeights(file: file, config: config)
         rope = RoPE(dimensions: config.ropeDimensionCount, base: config.ropeFrequencyBase)
-        // A ternary head (49152 x 576 for SmolLM2) is the largest product; the lookup-table
-        // kernels run it at about 2.5x the speed of t2_64's direct ones. Tied, the one
-        // repacked copy also serves embedding lookups, so the file's pages of the tensor are
-        // never read. `ForwardWorkspace` sizes its scratch from `head`, tables included.
+        // The head (49152 x 576 for SmolLM2) is the largest product: in a kernel layout when
+        // it has one (a ternary head on the lookup-table kernels runs ~2.5x t2_64's direct
+        // ones; a q4 head in groups of eight rows). Tied, the one repacked copy also serves
+        // embedding lookups, so the file's pages of the tensor are never read.
+        // `ForwardWorkspace` sizes its scratch from `head`, tables included.
         let w = weights
         head = w.output.repackedForKernels()
         let tied = w.output.data == w.tokenEmbedding.data && w.output.format == w.tokenEmbedding.format

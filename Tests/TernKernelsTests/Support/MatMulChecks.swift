@@ -80,6 +80,35 @@ enum MatMulChecks {
         return isQ4 ? acc + mins : acc
     }
 
+    /// The product of `weights` (`rows` × `columns` in `format`) with `batch` vectors of
+    /// `input`, straight on `kernels`: activations prepared one vector at a time, rows in
+    /// two calls split at `split`, as two threads would run them. Returns the prepared
+    /// vectors (for `blockSums`) with their size, and the output (NaN where unwritten).
+    static func splitProduct(
+        kernels: KernelTable, format: WeightFormat, weights: [UInt8], rows: Int, columns: Int, input: [Float],
+        batch: Int, split: Int
+    ) -> (prepared: [UInt64], preparedBytes: Int, output: [Float]) {
+        let id = Int32(format.rawValue)
+        let preparedBytes = kernels.preparedBytes(id, Int64(columns))
+        var prepared = [UInt64](repeating: 0, count: preparedBytes * batch / 8 + 1)
+        var output = [Float](repeating: .nan, count: batch * rows)
+        prepared.withUnsafeMutableBytes { prepared in
+            let base = prepared.baseAddress!
+            input.withUnsafeBufferPointer { input in
+                for b in 0..<batch {
+                    kernels.prepare(id, input.baseAddress! + b * columns, Int64(columns), base + b * preparedBytes)
+                }
+            }
+            weights.withUnsafeBytes { w in
+                for (r0, r1) in [(0, split), (split, rows)] {
+                    kernels.multiplyRows(
+                        id, w.baseAddress!, Int64(rows), Int64(columns), Int64(r0), Int64(r1), base, Int64(batch), &output)
+                }
+            }
+        }
+        return (prepared, preparedBytes, output)
+    }
+
     /// How many of the first `vectors` vectors' outputs (`output[b · rows + r]`) differ in
     /// bits from `blockSums` of source row r (`weights`: `rows` rows packed in `format`)
     /// and prepared vector b (`preparedBytes` apart in `prepared`).
